@@ -1,0 +1,47 @@
+namespace RxChat;
+
+/// <summary>
+/// Every setting of a chat server, with the names, defaults and units of PROTOCOL.md, Server options.
+/// For every limit, 0 turns it off. Immutable; use <c>with</c> to change a copy.
+/// </summary>
+public sealed record ChatServerOptions
+{
+    /// <summary>Listen address (<c>--host</c>); default <c>127.0.0.1</c>. An IP address or <c>localhost</c>.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Listen port (<c>--port</c>), 0 to 65535; default 8000; 0 picks a free port.</summary>
+    public int Port { get; init; } = 8000;
+
+    /// <summary>
+    /// Idle timeout (<c>--idle-timeout</c>): a connection that sends no complete line for this long is
+    /// disconnected. Default 5 minutes; <see cref="TimeSpan.Zero"/> turns it off. PROTOCOL.md, Leaving.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Longest line a client may send (<c>--max-line-length</c>), in bytes as received, without the line terminator.
+    /// Default 4096; 0 turns the limit off. PROTOCOL.md, Limits and bad input.
+    /// </summary>
+    public int MaxLineLength { get; init; } = 4096;
+
+    /// <summary>Lines per second a client may send (<c>--rate-limit</c>); default 20; 0 turns the limit off.</summary>
+    public double RateLimit { get; init; } = 20;
+
+    /// <summary>Lines a client may send at once before the rate applies (<c>--rate-burst</c>); default 40; at least 1.</summary>
+    public int RateBurst { get; init; } = 40;
+
+    /// <summary>Connections at once, named or not (<c>--max-clients</c>); default 10000; 0 turns the limit off.</summary>
+    public int MaxClients { get; init; } = 10_000;
+
+    /// <summary>Lines queued per client (<c>--outbox-capacity</c>); default 1024; 0 means unbounded.</summary>
+    public int OutboxCapacity { get; init; } = 1024;
+
+    /// <summary>What happens to a client whose outbox is full (<c>--slow-client-policy</c>); default <see cref="SlowClientPolicy.Drop"/>.</summary>
+    public SlowClientPolicy SlowClientPolicy { get; init; } = SlowClientPolicy.Drop;
+
+    /// <summary>
+    /// How long shutdown waits for queued lines to be written (<c>--shutdown-timeout</c>); default 5 seconds;
+    /// <see cref="TimeSpan.Zero"/> closes at once. PROTOCOL.md, Shutdown.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

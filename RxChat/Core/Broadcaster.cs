@@ -1,0 +1,106 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+
+namespace RxChat.Core;
+
+/// <summary>
+/// The chat core, the book's <c>broadcaster</c> in Rx: arrivals, lines and departures are merged into one stream
+/// that a <c>Scan</c> folds into the client set; what each step decides to send goes out through one broadcast
+/// subject (or, for one connection's lines, straight to its inbox), in one total order; each connection's writer
+/// follows that through <c>ObserveOn</c> on the writer scheduler. The client set is the only state and no lock is
+/// taken here: <c>Merge</c> serialises the fold.
+/// </summary>
+/// <remarks>
+/// Data flow: socket -> framer -> events -> Merge/Scan -> broadcast -> ObserveOn -> outbox -> socket.
+/// </remarks>
+public sealed class Broadcaster
+{
+    private readonly ChatServerOptions _options;
+    private readonly IScheduler _scheduler;
+    private readonly IScheduler _writerScheduler;
+
+    /// <summary>Creates a broadcaster; nothing runs until <see cref="Run(IObservable{IChatConnection})"/> is subscribed.</summary>
+    /// <param name="options">The limits to enforce.</param>
+    /// <param name="scheduler">The source of time (idle timeouts, send rates); a <c>TestScheduler</c> in tests.</param>
+    /// <param name="writerScheduler">
+    /// Where writers receive their lines. It must not start a thread per subscription (see
+    /// <see cref="ChatSchedulers.Writers"/>); one <c>ObserveOn</c> hop on it lies between a decision and a writer.
+    /// </param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public Broadcaster(ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(writerScheduler);
+        _options = options;
+        _scheduler = scheduler;
+        _writerScheduler = writerScheduler;
+    }
+
+    /// <summary>
+    /// Runs the chat over connections from any transport: each connection's arrival, lines and departure
+    /// (end of stream, or <see cref="DisconnectReason.Reset"/> when its lines fail) are split into the three
+    /// streams of <see cref="Run(IObservable{ClientArrived}, IObservable{LineReceived}, IObservable{ClientLeft})"/>.
+    /// </summary>
+    /// <param name="connections">The accepted connections; each is subscribed once.</param>
+    /// <returns>As <see cref="Run(IObservable{ClientArrived}, IObservable{LineReceived}, IObservable{ClientLeft})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="connections"/> is null.</exception>
+    public IObservable<ChatEvent> Run(IObservable<IChatConnection> connections)
+    {
+        ArgumentNullException.ThrowIfNull(connections);
+        var events = connections.SelectMany(c =>
+            Observable.Return<ChatEvent>(new ClientArrived(c.Id, c.RemoteAddress, c.Writer))
+                .Concat(c.Lines
+                    .Select(line => (ChatEvent)new LineReceived(c.Id, line))
+                    .Concat(Observable.Return(new ClientLeft(c.Id, DisconnectReason.EndOfStream)))
+                    .Catch((Exception _) => Observable.Return(new ClientLeft(c.Id, DisconnectReason.Reset)))));
+
+        // One source, three typed views: every event passes exactly one OfType, so the merge keeps the source's order.
+        return events.Publish(shared => Run(shared.OfType<ClientArrived>(), shared.OfType<LineReceived>(), shared.OfType<ClientLeft>()));
+    }
+
+    /// <summary>
+    /// Runs the chat: merges the three streams, folds them into the client set and sends what each step decides.
+    /// </summary>
+    /// <param name="arrivals">New connections; each gets the name prompt.</param>
+    /// <param name="lines">Complete lines from connections that have arrived and not left.</param>
+    /// <param name="departures">Connections that ended or must end; repeats and unknown ids are ignored.</param>
+    /// <returns>
+    /// Cold: subscribing starts the chat, disposing stops it abruptly (writers are not completed). Emits each
+    /// input event after its step has been sent, on the thread that delivered it; completes when all three inputs
+    /// complete and fails only if one of them fails.
+    /// </returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public IObservable<ChatEvent> Run(IObservable<ClientArrived> arrivals, IObservable<LineReceived> lines, IObservable<ClientLeft> departures)
+    {
+        ArgumentNullException.ThrowIfNull(arrivals);
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(departures);
+        return Observable.Defer(() =>
+        {
+            var broadcast = new Subject<OutgoingLine>();
+            var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a.Id, a.RemoteAddress, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
+            return Observable.Merge(wired, lines, departures)
+                .Scan(
+                    (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Event: (ChatEvent?)null),
+                    (previous, e) => (ChatRules.Apply(previous.Step.State, e), e))
+                .Do(step => Dispatch(step.Step, broadcast))
+                .Select(step => step.Event!);
+        });
+    }
+
+    private static void Dispatch(ChatStep step, Subject<OutgoingLine> broadcast)
+    {
+        foreach (var delivery in step.Deliveries)
+        {
+            switch (delivery)
+            {
+                case Broadcast b: broadcast.OnNext(b.Line); break;
+                case Send s: s.To.Inbox.Send(s.Line); break;
+                case Join j: j.Client.Inbox.Join(); break;
+                case Close c: c.Client.Inbox.Close(); break;
+            }
+        }
+    }
+}

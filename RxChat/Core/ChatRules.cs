@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+
+namespace RxChat.Core;
+
+/// <summary>
+/// The broadcaster's fold: <see cref="Apply"/> takes the client set and one event and returns the next client set
+/// and what to send. Total and pure: no I/O, no clock, no throwing. The texts are PROTOCOL.md's.
+/// </summary>
+internal static class ChatRules
+{
+    public const string Prompt = "What is your name?";
+
+    public static ChatStep Apply(ChatState state, ChatEvent e) => e switch
+    {
+        ClientWired wired => Arrive(state, wired),
+        LineReceived line => Receive(state, line),
+        ClientLeft left => Leave(state, left),
+        _ => ChatStep.Unchanged(state),
+    };
+
+    private static ChatStep Arrive(ChatState state, ClientWired e)
+    {
+        var client = new Client(e.Id, e.RemoteAddress, e.Inbox);
+        if (state.Connections.ContainsKey(e.Id))
+        {
+            return ChatStep.Unchanged(state);
+        }
+
+        if (state.Options.MaxClients > 0 && state.Connections.Count >= state.Options.MaxClients)
+        {
+            return new(state, [new Send(client, new("error: server full")), new Close(client)]);
+        }
+
+        return new(
+            state with { Connections = state.Connections.Add(e.Id, client) },
+            [new Send(client, new(Prompt))]);
+    }
+
+    private static ChatStep Receive(ChatState state, LineReceived e)
+    {
+        if (!state.Connections.TryGetValue(e.Id, out var client))
+        {
+            return ChatStep.Unchanged(state);
+        }
+
+        if (e.Line.IsTooLong)
+        {
+            var error = new Send(client, new($"error: line too long (at most {state.Options.MaxLineLength} bytes)"));
+            return new(state, client.IsNamed ? [error] : [error, new Send(client, new(Prompt))]);
+        }
+
+        var text = Sanitiser.Sanitise(e.Line.Text);
+        return client.IsNamed ? Chat(state, client, text) : Enter(state, client, text);
+    }
+
+    private static ChatStep Enter(ChatState state, Client client, string text)
+    {
+        var name = text.Trim();
+        if (name.Length == 0)
+        {
+            name = client.RemoteAddress;
+        }
+        else if (ClientNames.Validate(name) is { } error)
+        {
+            return Reprompt(state, client, error);
+        }
+
+        if (state.Names.ContainsKey(name))
+        {
+            return Reprompt(state, client, $"error: name '{name}' is taken");
+        }
+
+        var named = client with { Name = name, Arrival = state.NextArrival };
+        var next = state with
+        {
+            Connections = state.Connections.SetItem(client.Id, named),
+            Names = state.Names.Add(name, client.Id),
+            Roster = state.Roster.Add(named.Arrival, client.Id),
+            NextArrival = state.NextArrival + 1,
+        };
+
+        // The others hear of the newcomer before it joins the broadcast, so it never hears of itself.
+        return new(next,
+        [
+            new Broadcast(new($"{name} has arrived")),
+            new Send(named, new($"You are {name}")),
+            new Send(named, new($"Current clients: {string.Join(", ", next.RosterNames)}")),
+            new Join(named),
+        ]);
+    }
+
+    private static ChatStep Reprompt(ChatState state, Client client, string error) =>
+        new(state, [new Send(client, new(error)), new Send(client, new(Prompt))]);
+
+    private static ChatStep Chat(ChatState state, Client client, string text) =>
+        text.Length == 0
+            ? ChatStep.Unchanged(state)
+            : new(state, [new Broadcast(new($"{client.Name}: {text}"))]);
+
+    private static ChatStep Leave(ChatState state, ClientLeft e)
+    {
+        if (!state.Connections.TryGetValue(e.Id, out var client))
+        {
+            return ChatStep.Unchanged(state);
+        }
+
+        var next = state with { Connections = state.Connections.Remove(e.Id) };
+        var deliveries = ImmutableArray.CreateBuilder<Delivery>(3);
+        if (e.Reason == DisconnectReason.Idle)
+        {
+            deliveries.Add(new Send(client, new("Disconnected: idle")));
+        }
+
+        // Closed first: the leaver is out of the broadcast before its departure is announced.
+        deliveries.Add(new Close(client));
+        if (client.IsNamed)
+        {
+            next = next with { Names = next.Names.Remove(client.Name!), Roster = next.Roster.Remove(client.Arrival) };
+            deliveries.Add(new Broadcast(new($"{client.Name} has left")));
+        }
+
+        return new(next, deliveries.DrainToImmutable());
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace RxChat.Core;
+
+/// <summary>
+/// One line the server sends, encoded once as UTF-8 with its final <c>\n</c> so that a broadcast shares
+/// the same bytes across every recipient (PROTOCOL.md, Transport: every line ends with <c>\n</c>).
+/// Immutable and safe to share between threads.
+/// </summary>
+public sealed class OutgoingLine
+{
+    private readonly byte[] _utf8;
+
+    /// <summary>Creates a line from its text, which must not hold <c>\n</c>.</summary>
+    /// <param name="text">The text without the line terminator.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="text"/> contains a <c>\n</c>.</exception>
+    public OutgoingLine(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Contains('\n'))
+        {
+            throw new ArgumentException("An outgoing line must not contain a newline.", nameof(text));
+        }
+
+        Text = text;
+        _utf8 = new byte[Encoding.UTF8.GetByteCount(text) + 1];
+        Encoding.UTF8.GetBytes(text, _utf8);
+        _utf8[^1] = (byte)'\n';
+    }
+
+    /// <summary>The text, without the line terminator.</summary>
+    public string Text { get; }
+
+    /// <summary>The UTF-8 bytes of <see cref="Text"/> followed by <c>\n</c>; the bytes a socket writes.</summary>
+    public ReadOnlyMemory<byte> Utf8 => _utf8;
+
+    /// <summary>The same bytes as <see cref="Utf8"/>, as a socket's gather write takes them.</summary>
+    internal ArraySegment<byte> Segment => _utf8;
+
+    /// <summary>Returns <see cref="Text"/>.</summary>
+    public override string ToString() => Text;
+}

@@ -1,0 +1,113 @@
+using System.Net.Sockets;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RxChat.Hosting;
+
+/// <summary>
+/// The <c>rxchat</c> command: reads the options (command line, <c>RXCHAT_</c> environment variables,
+/// <c>appsettings.json</c>, in that precedence), runs a <see cref="ChatServer"/> in the generic host until SIGINT or
+/// SIGTERM, and returns the exit status of PROTOCOL.md, Server options.
+/// </summary>
+public static class ChatHost
+{
+    /// <summary>Exit status for a bad option value.</summary>
+    public const int BadOption = 2;
+
+    /// <summary>Exit status when the address cannot be bound (the port is in use).</summary>
+    public const int CannotListen = 1;
+
+    /// <summary>Runs the server to the end.</summary>
+    /// <param name="args">The command line: <c>--name value</c> pairs, <c>--help</c>, <c>--version</c>.</param>
+    /// <param name="output">Where <c>listening on HOST:PORT</c>, help and version go (standard output).</param>
+    /// <param name="error">Where errors go (standard error); logs go there too, leaving standard output to scripts.</param>
+    /// <returns>0 after a clean shutdown, <see cref="CannotListen"/> or <see cref="BadOption"/>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            await output.WriteAsync(Help()).ConfigureAwait(false);
+            return 0;
+        }
+
+        if (args.Contains("--version"))
+        {
+            await output.WriteLineAsync($"rxchat {Version}").ConfigureAwait(false);
+            return 0;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        ChatServerOptions options;
+        try
+        {
+            builder.Configuration
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddEnvironmentVariables("RXCHAT_")
+                .AddCommandLine(args, ChatServerOptionsReader.SwitchMappings);
+            options = ChatServerOptionsReader.Read(builder.Configuration);
+        }
+        catch (FormatException e)
+        {
+            await error.WriteLineAsync($"rxchat: {e.Message}").ConfigureAwait(false);
+            return BadOption;
+        }
+
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<ChatServerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ChatServerService>());
+
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            await error.WriteLineAsync($"rxchat: cannot listen on {options.Host}:{options.Port}: {e.Message}").ConfigureAwait(false);
+            return CannotListen;
+        }
+
+        await output.WriteLineAsync($"listening on {host.Services.GetRequiredService<ChatServerService>().EndPoint}").ConfigureAwait(false);
+        await output.FlushAsync().ConfigureAwait(false);
+        await host.WaitForShutdownAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static string Version =>
+        typeof(ChatHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private static string Help() => """
+        rxchat: a line-oriented chat server (the chat of "The Go Programming Language", ch. 8, in Rx.NET).
+        Clients connect with: nc HOST PORT
+
+        Usage: rxchat [--option value]...
+
+        Options (also RXCHAT_NAME environment variables, with _ for -, and appsettings.json):
+          --host HOST                 listen address (default 127.0.0.1)
+          --port PORT                 listen port, 0 picks a free one (default 8000)
+          --idle-timeout DURATION     disconnect a client silent this long, 0 = never (default 5m)
+          --max-line-length BYTES     longest line a client may send, 0 = no limit (default 4096)
+          --rate-limit LINES/S        lines per second per client, 0 = no limit (default 20)
+          --rate-burst LINES          lines a client may send at once (default 40, at least 1)
+          --max-clients N             connections at once, 0 = no limit (default 10000)
+          --outbox-capacity LINES     lines queued per client, 0 = unbounded (default 1024)
+          --slow-client-policy P      drop or disconnect (default drop)
+          --shutdown-timeout DURATION how long shutdown flushes, 0 = close at once (default 5s)
+          --help                      print this
+          --version                   print the version
+
+        DURATION: 300ms, 90s, 5m, 1h, a number of seconds, or hh:mm:ss.
+
+        """;
+}

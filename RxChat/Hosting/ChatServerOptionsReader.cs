@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace RxChat.Hosting;
+
+/// <summary>
+/// Reads <see cref="ChatServerOptions"/> from configuration keys named as PROTOCOL.md's Server options
+/// (<c>port</c>, <c>idle-timeout</c>, ...), checking every value.
+/// </summary>
+public static class ChatServerOptionsReader
+{
+    /// <summary>The option names, without the leading <c>--</c>, in PROTOCOL.md's order.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
+        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout",
+    ];
+
+    /// <summary>
+    /// Maps every <c>--name</c> switch to its configuration key (itself), for
+    /// <c>AddCommandLine(args, SwitchMappings)</c>.
+    /// </summary>
+    public static IDictionary<string, string> SwitchMappings => Names.ToDictionary(n => "--" + n, n => n);
+
+    /// <summary>Reads the options; missing keys keep their defaults.</summary>
+    /// <param name="configuration">Configuration whose keys are the option names (case-insensitive).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="configuration"/> is null.</exception>
+    /// <exception cref="FormatException">A value is malformed or out of range; the message names the option.</exception>
+    public static ChatServerOptions Read(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var o = new ChatServerOptions();
+        return o with
+        {
+            Host = Get(configuration, "host", o.Host, ParseHost),
+            Port = Get(configuration, "port", o.Port, v => ParseInt(v, 0, 65535)),
+            IdleTimeout = Get(configuration, "idle-timeout", o.IdleTimeout, ParseDuration),
+            MaxLineLength = Get(configuration, "max-line-length", o.MaxLineLength, v => ParseInt(v, 0, int.MaxValue - 1)),
+            RateLimit = Get(configuration, "rate-limit", o.RateLimit, ParseRate),
+            RateBurst = Get(configuration, "rate-burst", o.RateBurst, v => ParseInt(v, 1, int.MaxValue)),
+            MaxClients = Get(configuration, "max-clients", o.MaxClients, v => ParseInt(v, 0, int.MaxValue)),
+            OutboxCapacity = Get(configuration, "outbox-capacity", o.OutboxCapacity, v => ParseInt(v, 0, int.MaxValue)),
+            SlowClientPolicy = Get(configuration, "slow-client-policy", o.SlowClientPolicy, ParsePolicy),
+            ShutdownTimeout = Get(configuration, "shutdown-timeout", o.ShutdownTimeout, ParseDuration),
+        };
+    }
+
+    /// <summary>
+    /// Parses a duration as PROTOCOL.md, Server options, writes it: a number with a unit (<c>300ms</c>,
+    /// <c>90s</c>, <c>5m</c>, <c>1h</c>), a bare number of seconds (<c>0</c>, <c>30</c>, <c>1.5</c>), or .NET
+    /// TimeSpan form with colons (<c>00:05:00</c>).
+    /// </summary>
+    /// <param name="value">The text.</param>
+    /// <exception cref="FormatException">Not a duration, or negative.</exception>
+    public static TimeSpan ParseDuration(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var text = value.Trim();
+        TimeSpan result;
+        if (text.Contains(':'))
+        {
+            if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out result))
+            {
+                throw new FormatException($"'{value}' is not a duration");
+            }
+        }
+        else
+        {
+            var (number, unit) = SplitUnit(text);
+            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || !double.IsFinite(amount))
+            {
+                throw new FormatException($"'{value}' is not a duration (use 300ms, 90s, 5m, 1h, seconds, or hh:mm:ss)");
+            }
+
+            var seconds = unit switch
+            {
+                "ms" => amount / 1000,
+                "" or "s" => amount,
+                "m" => amount * 60,
+                "h" => amount * 3600,
+                _ => throw new FormatException($"'{value}' has an unknown unit '{unit}' (use ms, s, m or h)"),
+            };
+            if (seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+            {
+                throw new FormatException($"'{value}' is too long");
+            }
+
+            result = TimeSpan.FromSeconds(seconds);
+        }
+
+        return result < TimeSpan.Zero ? throw new FormatException($"'{value}' is negative") : result;
+    }
+
+    private static (string Number, string Unit) SplitUnit(string text)
+    {
+        var end = text.Length;
+        while (end > 0 && char.IsAsciiLetter(text[end - 1]))
+        {
+            end--;
+        }
+
+        return (text[..end], text[end..].ToLowerInvariant());
+    }
+
+    private static T Get<T>(IConfiguration configuration, string name, T fallback, Func<string, T> parse)
+    {
+        // "idle-timeout" is also found as "idle_timeout" (from RXCHAT_IDLE_TIMEOUT) and "IdleTimeout" (appsettings.json).
+        var value = configuration[name] ?? configuration[name.Replace('-', '_')] ?? configuration[name.Replace("-", "", StringComparison.Ordinal)];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        try
+        {
+            return parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--{name}: {e.Message}", e);
+        }
+    }
+
+    private static string ParseHost(string value) =>
+        IPAddress.TryParse(value, out _) || Uri.CheckHostName(value) == UriHostNameType.Dns
+            ? value
+            : throw new FormatException($"'{value}' is not an IP address or host name");
+
+    private static int ParseInt(string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new FormatException($"'{value}' is not a whole number from {min} to {max}");
+
+    private static double ParseRate(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) && n >= 0
+            ? n
+            : throw new FormatException($"'{value}' is not a number of lines per second (0 or more)");
+
+    private static SlowClientPolicy ParsePolicy(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "drop" => SlowClientPolicy.Drop,
+        "disconnect" => SlowClientPolicy.Disconnect,
+        _ => throw new FormatException($"'{value}' is not a policy (use drop or disconnect)"),
+    };
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace RxChat.Hosting;
+
+/// <summary>Runs one <see cref="ChatServer"/> for the generic host's lifetime.</summary>
+/// <param name="options">The server's settings.</param>
+/// <param name="loggerFactory">Where logs go.</param>
+public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory loggerFactory) : IHostedService
+{
+    private ChatServer? _server;
+
+    /// <summary>Where the server listens; null before it has started.</summary>
+    public IPEndPoint? EndPoint => _server?.EndPoint;
+
+    /// <summary>Binds and starts serving.</summary>
+    /// <param name="cancellationToken">Unused: starting does not wait.</param>
+    /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound.</exception>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _server = ChatServer.Start(options, loggerFactory: loggerFactory);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the server.</summary>
+    /// <param name="cancellationToken">Unused.</param>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RxChat.Core;
+
+namespace RxChat.Transport;
+
+/// <summary>
+/// A listening TCP socket whose accepted connections are an observable of <see cref="IChatConnection"/>
+/// (PROTOCOL.md, Transport). The core never sees a socket.
+/// </summary>
+public sealed class TcpChatListener : IDisposable
+{
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    private readonly Socket _socket;
+    private readonly ChatServerOptions _options;
+    private readonly IScheduler _scheduler;
+    private readonly ILogger _logger;
+
+    private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger)
+    {
+        _socket = socket;
+        _options = options;
+        _scheduler = scheduler;
+        _logger = logger;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Connections = Observable.Create<Socket>(AcceptAsync)
+            .Select((socket, index) => (IChatConnection)Accept(new ConnectionId(index + 1), socket));
+    }
+
+    /// <summary>The address and port listened on; the real port when <see cref="ChatServerOptions.Port"/> was 0.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>
+    /// Accepted connections, numbered from 1. Cold and meant for one subscriber (the broadcaster): subscribing
+    /// starts accepting, disposing stops it. Never fails: accept errors are logged and accepting goes on;
+    /// completes when the listener is disposed.
+    /// </summary>
+    public IObservable<IChatConnection> Connections { get; }
+
+    /// <summary>Binds and listens on <see cref="ChatServerOptions.Host"/> and <see cref="ChatServerOptions.Port"/>.</summary>
+    /// <param name="options">The address, port and line-length limit.</param>
+    /// <param name="scheduler">The source of time.</param>
+    /// <param name="logger">Where transport events go; null for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="scheduler"/> is null.</exception>
+    /// <exception cref="SocketException">The address cannot be resolved or bound (for example, the port is in use).</exception>
+    public static TcpChatListener Bind(ChatServerOptions options, IScheduler scheduler, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        var address = IPAddress.TryParse(options.Host, out var parsed) ? parsed : Dns.GetHostAddresses(options.Host)[0];
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, options.Port));
+            socket.Listen(backlog: 1024);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>Stops listening. Connections already accepted are not closed.</summary>
+    public void Dispose() => _socket.Dispose();
+
+    private SocketConnection Accept(ConnectionId id, Socket socket)
+    {
+        socket.NoDelay = true;
+        var connection = new SocketConnection(id, socket, _options.MaxLineLength, _scheduler, _logger);
+        TransportLog.Accepted(_logger, id, connection.RemoteAddress);
+        return connection;
+    }
+
+    private async Task AcceptAsync(IObserver<Socket> observer, CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors, say: back off a moment instead of spinning.
+                TransportLog.AcceptFailed(_logger, e.Message);
+                await Observable.Timer(AcceptRetryDelay, _scheduler).ToTask(cancellation).ConfigureAwait(false);
+                continue;
+            }
+
+            observer.OnNext(accepted);
+        }
+
+        observer.OnCompleted();
+    }
+}
