@@ -80,13 +80,13 @@ public sealed class Broadcaster
         return Observable.Defer(() =>
         {
             var broadcast = new Subject<OutgoingLine>();
-            var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a.Id, a.RemoteAddress, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
+            var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
             return Observable.Merge(wired, lines, departures)
                 .Scan(
                     (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Event: (ChatEvent?)null),
                     (previous, e) => (ChatRules.Apply(previous.Step.State, e), e))
                 .Do(step => Dispatch(step.Step, broadcast))
-                .Select(step => step.Event!);
+                .Select(step => step.Event is ClientWired wired ? wired.Arrival : step.Event!);
         });
     }
 

@@ -20,7 +20,7 @@ internal static class ChatRules
 
     private static ChatStep Arrive(ChatState state, ClientWired e)
     {
-        var client = new Client(e.Id, e.RemoteAddress, e.Inbox);
+        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
         if (state.Connections.ContainsKey(e.Id))
         {
             return ChatStep.Unchanged(state);

@@ -1,4 +1,4 @@
 namespace RxChat.Core;
 
 /// <summary>An arrival after the broadcaster has wired its writer to a fresh inbox.</summary>
-internal sealed record ClientWired(ConnectionId Id, string RemoteAddress, ClientInbox Inbox) : ChatEvent(Id);
+internal sealed record ClientWired(ClientArrived Arrival, ClientInbox Inbox) : ChatEvent(Arrival.Id);

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using RxChat.Hosting;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// The real server process, started as the README starts it (<c>dotnet RxChat.dll</c>, here from the test's
+/// output folder) on an ephemeral port; stdout and stderr are collected.
+/// </summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+    private readonly List<string> _errors = [];
+    private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HostProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public IPEndPoint EndPoint => _listening.Task.Result;
+
+    public IReadOnlyList<string> Output { get { lock (_output) { return [.. _output]; } } }
+
+    public IReadOnlyList<string> Errors { get { lock (_errors) { return [.. _errors]; } } }
+
+    /// <summary>Starts the server; with <paramref name="waitForListening"/> returns once it prints <c>listening on</c>.</summary>
+    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, bool waitForListening = true)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        info.ArgumentList.Add(typeof(ChatHost).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var host = new HostProcess(new Process { StartInfo = info, EnableRaisingEvents = true });
+        host._process.OutputDataReceived += (_, e) => host.OnOutput(e.Data);
+        host._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (host._errors) { host._errors.Add(e.Data); } } };
+        host._process.Start();
+        host._process.BeginOutputReadLine();
+        host._process.BeginErrorReadLine();
+        if (waitForListening)
+        {
+            var done = await Task.WhenAny(host._listening.Task, host._process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+            if (done != host._listening.Task)
+            {
+                throw new InvalidOperationException($"the server exited before listening: {string.Join('\n', host.Errors)}");
+            }
+        }
+
+        return host;
+    }
+
+    /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2).</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill failed: {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    /// <summary>The server's thread count, from <c>/proc/PID/status</c>.</summary>
+    public int ThreadCount() =>
+        int.Parse(File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal))["Threads:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+
+        const string prefix = "listening on ";
+        if (line.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            _listening.TrySetResult(IPEndPoint.Parse(line[prefix.Length..]));
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// A plain TCP client for socket tests: writes raw bytes or lines, reads lines with a deadline. Every read
+/// waits for a condition and fails after <see cref="Timeout"/>; nothing sleeps.
+/// </summary>
+internal sealed class LineClient : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly StreamReader _reader;
+
+    private LineClient(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+        _reader = new StreamReader(_stream, new UTF8Encoding(false, false), false, 1024);
+    }
+
+    public Socket Socket => _client.Client;
+
+    public static async Task<LineClient> ConnectAsync(IPEndPoint endPoint)
+    {
+        var client = new TcpClient(endPoint.AddressFamily);
+        await client.ConnectAsync(endPoint.Address, endPoint.Port).ConfigureAwait(false);
+        return new LineClient(client);
+    }
+
+    /// <summary>Connects, answers the prompt with <paramref name="name"/> and reads the two welcome lines.</summary>
+    public static async Task<LineClient> EnterAsync(IPEndPoint endPoint, string name)
+    {
+        var client = await ConnectAsync(endPoint).ConfigureAwait(false);
+        await client.ExpectAsync("What is your name?").ConfigureAwait(false);
+        await client.SendAsync(name).ConfigureAwait(false);
+        await client.ExpectAsync($"You are {name}").ConfigureAwait(false);
+        var clients = await client.ReadLineAsync().ConfigureAwait(false);
+        if (clients is null || !clients.StartsWith("Current clients: ", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"expected the client list, got '{clients}'");
+        }
+
+        return client;
+    }
+
+    public Task SendAsync(string line) => SendRawAsync(Encoding.UTF8.GetBytes(line + "\n"));
+
+    public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes).ConfigureAwait(false);
+
+    /// <summary>The next line, or null at end of stream; fails after <see cref="Timeout"/>.</summary>
+    public async Task<string?> ReadLineAsync()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        return await _reader.ReadLineAsync(cts.Token).ConfigureAwait(false);
+    }
+
+    public async Task ExpectAsync(string expected)
+    {
+        var line = await ReadLineAsync().ConfigureAwait(false);
+        if (line != expected)
+        {
+            throw new InvalidOperationException($"expected '{expected}', got '{line ?? "(end of stream)"}'");
+        }
+    }
+
+    /// <summary>Reads lines until one equals <paramref name="expected"/>; returns the lines before it.</summary>
+    public async Task<List<string>> ReadUntilAsync(string expected)
+    {
+        var seen = new List<string>();
+        while (true)
+        {
+            var line = await ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException($"end of stream before '{expected}'; saw: {string.Join(" | ", seen)}");
+            if (line == expected)
+            {
+                return seen;
+            }
+
+            seen.Add(line);
+        }
+    }
+
+    /// <summary>Reads every line until the server closes the connection.</summary>
+    public async Task<List<string>> ReadToEndAsync()
+    {
+        var lines = new List<string>();
+        while (await ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    /// <summary>Half-closes: the server sees a clean end of stream.</summary>
+    public void ShutdownSend() => _client.Client.Shutdown(SocketShutdown.Send);
+
+    /// <summary>Closes with a reset (RST) instead of a clean close.</summary>
+    public void Reset()
+    {
+        _client.Client.LingerState = new LingerOption(true, 0);
+        _client.Client.Close();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

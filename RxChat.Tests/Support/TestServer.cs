@@ -1,0 +1,17 @@
+using System.Net;
+using RxChat.Hosting;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>A real <see cref="ChatServer"/> on an ephemeral loopback port, with real schedulers.</summary>
+internal static class TestServer
+{
+    public static ChatServer Start(ChatServerOptions? options = null) =>
+        ChatServer.Start((options ?? new ChatServerOptions()) with { Host = "127.0.0.1", Port = 0 });
+
+    public static Task<LineClient> EnterAsync(this ChatServer server, string name) => LineClient.EnterAsync(server.EndPoint, name);
+
+    public static Task<LineClient> ConnectAsync(this ChatServer server) => LineClient.ConnectAsync(server.EndPoint);
+
+    public static IPEndPoint EndPointOf(ChatServer server) => server.EndPoint;
+}
