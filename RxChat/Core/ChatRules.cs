@@ -92,10 +92,14 @@ internal static class ChatRules
     private static ChatStep Reprompt(ChatState state, Client client, string error) =>
         new(state, [new Send(client, new(error)), new Send(client, new(Prompt))]);
 
-    private static ChatStep Chat(ChatState state, Client client, string text) =>
-        text.Length == 0
-            ? ChatStep.Unchanged(state)
-            : new(state, [new Broadcast(new($"{client.Name}: {text}"))]);
+    // PROTOCOL.md, Chatting and Commands: a line starting with '/' is a command, but "//TEXT" says "/TEXT".
+    private static ChatStep Chat(ChatState state, Client client, string text) => text switch
+    {
+        "" => ChatStep.Unchanged(state),
+        ['/', '/', ..] => new(state, [new Broadcast(new($"{client.Name}: {text[1..]}"))]),
+        ['/', ..] => Commands.Run(state, client, text),
+        _ => new(state, [new Broadcast(new($"{client.Name}: {text}"))]),
+    };
 
     private static ChatStep Leave(ChatState state, ClientLeft e)
     {

@@ -1,0 +1,169 @@
+using NUnit.Framework;
+using RxChat.Hosting;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Transport;
+
+/// <summary>PROTOCOL.md, Commands, from plain TCP clients.</summary>
+[CancelAfter(30_000)]
+public class CommandSocketTests
+{
+    private static async Task<(ChatServer Server, LineClient Alice, LineClient Bob)> TwoClientsAsync()
+    {
+        var server = TestServer.Start();
+        var alice = await server.EnterAsync("alice");
+        var bob = await server.EnterAsync("bob");
+        await alice.ExpectAsync("bob has arrived");
+        return (server, alice, bob);
+    }
+
+    private static async Task DisposeAsync(ChatServer server, params LineClient[] clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        await server.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Who_OverSocket_ListsClients()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await alice.SendAsync("/who");
+
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("Current clients: alice, bob"));
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task Nick_OverSocket_RenamesForEveryone()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await alice.SendAsync("/nick Ally");
+            await bob.SendAsync("/nick ALLY");
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice is now known as Ally"));
+                Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice is now known as Ally"));
+                Assert.That(await bob.ReadLineAsync(), Does.StartWith("error: "));
+            });
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task Me_OverSocket_IsBroadcast()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await bob.SendAsync("/me waves");
+
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("* bob waves"));
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task Msg_OverSocket_IsPrivate()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        await using var carol = await server.EnterAsync("carol");
+        try
+        {
+            await carol.SendAsync("/msg alice psst");
+            await carol.SendAsync("public");
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await carol.ReadLineAsync(), Is.EqualTo("-> alice: psst"));
+                Assert.That(await alice.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived", "carol (private): psst" }));
+                Assert.That(await bob.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived" }));
+            });
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task Quit_OverSocket_ClosesAndAnnounces()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await bob.SendAsync("/quit");
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await bob.ReadToEndAsync(), Is.Empty);
+                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob has left"));
+            });
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task Help_OverSocket_ListsSixCommands()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await alice.SendAsync("/HELP");
+            var help = new List<string>();
+            for (var i = 0; i < 6; i++)
+            {
+                help.Add((await alice.ReadLineAsync())!);
+            }
+
+            Assert.That(help.Select(h => h.Split(' ')[0]), Is.EqualTo(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/help" }));
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+
+    [Test]
+    public async Task UnknownCommand_And_DoubleSlash_OverSocket()
+    {
+        var (server, alice, bob) = await TwoClientsAsync();
+        try
+        {
+            await alice.SendAsync("/dance");
+            await alice.SendAsync("//dance");
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await alice.ReadLineAsync(), Does.StartWith("error: unknown command"));
+                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: /dance"));
+                Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: /dance"));
+            });
+        }
+        finally
+        {
+            await DisposeAsync(server, alice, bob);
+        }
+    }
+}

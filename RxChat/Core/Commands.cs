@@ -1,0 +1,127 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+
+namespace RxChat.Core;
+
+/// <summary>
+/// The chat commands of PROTOCOL.md, Commands: one table that both parses (<see cref="Run"/>) and documents
+/// (<c>/help</c>). Each handler is part of the pure fold: it returns the next state and what to send.
+/// </summary>
+internal static class Commands
+{
+    private delegate ChatStep Handler(ChatState state, Client client, string arguments);
+
+    private sealed record Command(string Name, string Usage, string Summary, Handler Handle);
+
+    private static readonly ImmutableArray<Command> Table =
+    [
+        new("who", "/who", "list the clients here, in order of arrival", Who),
+        new("nick", "/nick NEW", "change your name to NEW", Nick),
+        new("me", "/me ACTION", "act: everyone sees * NAME ACTION", Me),
+        new("msg", "/msg TO TEXT", "send TEXT to TO only", Msg),
+        new("quit", "/quit", "leave the chat", Quit),
+        new("help", "/help", "list these commands", Help),
+    ];
+
+    private static readonly FrozenDictionary<string, Command> ByName =
+        Table.ToFrozenDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
+
+    private static readonly ImmutableArray<OutgoingLine> HelpLines =
+        [.. Table.Select(c => new OutgoingLine($"{c.Usage.PadRight(14)} {c.Summary}"))];
+
+    /// <summary>
+    /// Runs the command line <paramref name="line"/> (sanitised, starting with <c>/</c>, not <c>//</c>) from a
+    /// named client. The command word ends at the first space or tab and is matched case-insensitively.
+    /// </summary>
+    public static ChatStep Run(ChatState state, Client client, string line)
+    {
+        var end = line.AsSpan(1).IndexOfAny(' ', '\t');
+        var word = end < 0 ? line[1..] : line[1..(end + 1)];
+        var arguments = end < 0 ? string.Empty : line[(end + 1)..];
+        return ByName.TryGetValue(word, out var command)
+            ? command.Handle(state, client, arguments)
+            : Error(state, client, $"error: unknown command '/{word}' (try /help)");
+    }
+
+    private static ChatStep Who(ChatState state, Client client, string arguments) =>
+        new(state, [new Send(client, new($"Current clients: {string.Join(", ", state.RosterNames)}"))]);
+
+    private static ChatStep Nick(ChatState state, Client client, string arguments)
+    {
+        var name = arguments.Trim();
+        var old = client.Name!;
+        if (name.Length == 0)
+        {
+            return Error(state, client, "error: /nick needs a name: /nick NEW");
+        }
+
+        if (ClientNames.Validate(name) is { } invalid)
+        {
+            return Error(state, client, invalid);
+        }
+
+        if (string.Equals(name, old, StringComparison.Ordinal))
+        {
+            return Error(state, client, $"error: you are already {old}");
+        }
+
+        if (state.Names.TryGetValue(name, out var holder) && holder != client.Id)
+        {
+            return Error(state, client, $"error: name '{name}' is taken");
+        }
+
+        var renamed = client with { Name = name };
+        var next = state with
+        {
+            Connections = state.Connections.SetItem(client.Id, renamed),
+            Names = state.Names.Remove(old).Add(name, client.Id),
+        };
+        return new(next, [new Broadcast(new($"{old} is now known as {name}"))]);
+    }
+
+    private static ChatStep Me(ChatState state, Client client, string arguments)
+    {
+        var action = SkipBlanks(arguments);
+        return IsMissing(action)
+            ? Error(state, client, "error: /me needs an action: /me ACTION")
+            : new(state, [new Broadcast(new($"* {client.Name} {action}"))]);
+    }
+
+    private static ChatStep Msg(ChatState state, Client client, string arguments)
+    {
+        var rest = SkipBlanks(arguments);
+        var end = rest.AsSpan().IndexOfAny(' ', '\t');
+        var to = end < 0 ? rest : rest[..end];
+        var text = end < 0 ? string.Empty : SkipBlanks(rest[end..]);
+        if (IsMissing(to) || IsMissing(text))
+        {
+            return Error(state, client, "error: /msg needs a recipient and a text: /msg TO TEXT");
+        }
+
+        if (!state.Names.TryGetValue(to, out var id))
+        {
+            return Error(state, client, $"error: no client named '{to}'");
+        }
+
+        // The echo first, so that a message to oneself reads "-> me: hi" then "me (private): hi".
+        var recipient = state.Connections[id];
+        return new(state,
+        [
+            new Send(client, new($"-> {recipient.Name}: {text}")),
+            new Send(recipient, new($"{client.Name} (private): {text}")),
+        ]);
+    }
+
+    private static ChatStep Quit(ChatState state, Client client, string arguments) =>
+        ChatRules.Apply(state, new ClientLeft(client.Id, DisconnectReason.Quit));
+
+    private static ChatStep Help(ChatState state, Client client, string arguments) =>
+        new(state, [.. HelpLines.Select(line => (Delivery)new Send(client, line))]);
+
+    private static ChatStep Error(ChatState state, Client client, string error) =>
+        new(state, [new Send(client, new(error))]);
+
+    private static string SkipBlanks(string text) => text.TrimStart(' ', '\t');
+
+    private static bool IsMissing(string argument) => string.IsNullOrWhiteSpace(argument);
+}
