@@ -266,4 +266,19 @@ public class BroadcasterTests
             (At(1), nameof(ClientArrived)), (At(2), nameof(LineReceived)), (At(3), nameof(ClientLeft)),
         }));
     }
+
+    [TestCase("a\tb", TestName = "NameError_QuotingATab_HoldsNoControlCharacter")]
+    [TestCase("a\u200Bb", TestName = "NameError_QuotingAnInvisibleCharacter_NamesItsCodePoint")]
+    public void NameError_QuotingInput_HoldsNoControlCharacter(string name)
+    {
+        var chat = new VirtualChat().Arrive(1, 1).Line(2, 1, name).Run();
+
+        var error = chat.Received(1)[1];
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Does.StartWith("error: "));
+            Assert.That(error.Any(char.IsControl), Is.False);
+            Assert.That(error, Does.Contain("U+"));
+        });
+    }
 }

@@ -49,6 +49,7 @@ public class HostProcessTests
 
             // A probe that enters last sees everyone listed: all 2,000 are in.
             await using var probe = await LineClient.ConnectAsync(host.EndPoint);
+            probe.ReadTimeout = TimeSpan.FromSeconds(60); // about 2 million arrival lines go out first
             await probe.ExpectAsync("What is your name?");
             await probe.SendAsync("probe");
             await probe.ExpectAsync("You are probe");
@@ -69,5 +70,27 @@ public class HostProcessTests
                 socket.Dispose();
             }
         }
+    }
+
+    [TestCase(15, TestName = "Host_Sigterm_EveryClientGetsShuttingDownAndExitCodeIsZero")]
+    [TestCase(2, TestName = "Host_Sigint_EveryClientGetsShuttingDownAndExitCodeIsZero")]
+    public async Task Host_Signal_ShutsDownGracefully(int signal)
+    {
+        await using var host = await HostProcess.StartAsync(["--port", "0"]);
+        await using var alice = await LineClient.EnterAsync(host.EndPoint, "alice");
+        await using var bob = await LineClient.EnterAsync(host.EndPoint, "bob");
+        await using var lurker = await LineClient.ConnectAsync(host.EndPoint);
+        await lurker.ExpectAsync("What is your name?");
+        await alice.ExpectAsync("bob has arrived");
+
+        host.Signal(signal);
+        var heard = await Task.WhenAll(alice.ReadToEndAsync(), bob.ReadToEndAsync(), lurker.ReadToEndAsync());
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(heard, Has.All.EqualTo(new[] { "Server shutting down" }));
+            Assert.That(exitCode, Is.Zero);
+        });
     }
 }

@@ -25,6 +25,9 @@ internal sealed class LineClient : IAsyncDisposable
 
     public Socket Socket => _client.Client;
 
+    /// <summary>How long one read may wait; <see cref="Timeout"/> unless a test needs longer.</summary>
+    public TimeSpan ReadTimeout { get; set; } = Timeout;
+
     public static async Task<LineClient> ConnectAsync(IPEndPoint endPoint)
     {
         var client = new TcpClient(endPoint.AddressFamily);
@@ -55,7 +58,7 @@ internal sealed class LineClient : IAsyncDisposable
     /// <summary>The next line, or null at end of stream; fails after <see cref="Timeout"/>.</summary>
     public async Task<string?> ReadLineAsync()
     {
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(ReadTimeout);
         return await _reader.ReadLineAsync(cts.Token).ConfigureAwait(false);
     }
 
@@ -82,6 +85,25 @@ internal sealed class LineClient : IAsyncDisposable
 
             seen.Add(line);
         }
+    }
+
+    /// <summary>Reads and discards lines until the connection ends or goes quiet; returns how many.</summary>
+    public async Task<long> DrainAsync()
+    {
+        long count = 0;
+        try
+        {
+            while (await ReadLineAsync().ConfigureAwait(false) is not null)
+            {
+                count++;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // Quiet for the timeout, or closed under us: done.
+        }
+
+        return count;
     }
 
     /// <summary>Reads every line until the server closes the connection.</summary>

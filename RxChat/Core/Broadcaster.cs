@@ -1,3 +1,4 @@
+using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
@@ -20,7 +21,7 @@ public sealed class Broadcaster
     private readonly IScheduler _scheduler;
     private readonly IScheduler _writerScheduler;
 
-    /// <summary>Creates a broadcaster; nothing runs until <see cref="Run(IObservable{IChatConnection})"/> is subscribed.</summary>
+    /// <summary>Creates a broadcaster; nothing runs until <see cref="Run(IObservable{IChatConnection}, IObservable{System.Reactive.Unit})"/> is subscribed.</summary>
     /// <param name="options">The limits to enforce.</param>
     /// <param name="scheduler">The source of time (idle timeouts, send rates); a <c>TestScheduler</c> in tests.</param>
     /// <param name="writerScheduler">
@@ -39,25 +40,31 @@ public sealed class Broadcaster
     }
 
     /// <summary>
-    /// Runs the chat over connections from any transport: each connection's arrival, lines and departure
-    /// (end of stream, or <see cref="DisconnectReason.Reset"/> when its lines fail) are split into the three
-    /// streams of <see cref="Run(IObservable{ClientArrived}, IObservable{LineReceived}, IObservable{ClientLeft})"/>.
+    /// Runs the chat over connections from any transport: each connection's arrival, lines and departure are
+    /// split into the three streams of <see cref="Run(IObservable{ClientArrived}, IObservable{LineReceived}, IObservable{ClientLeft}, IObservable{Unit})"/>.
+    /// A connection departs when its lines complete (<see cref="DisconnectReason.EndOfStream"/>), fail
+    /// (<see cref="DisconnectReason.Reset"/>, or the reason of a <see cref="ConnectionClosedException"/>), or
+    /// when it sends no line for <see cref="ChatServerOptions.IdleTimeout"/> on the time scheduler
+    /// (<see cref="DisconnectReason.Idle"/>, PROTOCOL.md, Leaving; the book's exercise 8.13).
     /// </summary>
     /// <param name="connections">The accepted connections; each is subscribed once.</param>
-    /// <returns>As <see cref="Run(IObservable{ClientArrived}, IObservable{LineReceived}, IObservable{ClientLeft})"/>.</returns>
+    /// <param name="shutdown">
+    /// Signals shutdown (PROTOCOL.md, Shutdown) with its first value or its completion: every connection then
+    /// receives <c>Server shutting down</c> and is closed, and no more connections are taken. Null: never.
+    /// </param>
+    /// <returns>
+    /// As the three-stream overload; after shutdown it completes once every connection's lines have ended.
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="connections"/> is null.</exception>
-    public IObservable<ChatEvent> Run(IObservable<IChatConnection> connections)
+    public IObservable<ChatEvent> Run(IObservable<IChatConnection> connections, IObservable<Unit>? shutdown = null)
     {
         ArgumentNullException.ThrowIfNull(connections);
-        var events = connections.SelectMany(c =>
-            Observable.Return<ChatEvent>(new ClientArrived(c.Id, c.RemoteAddress, c.Writer))
-                .Concat(c.Lines
-                    .Select(line => (ChatEvent)new LineReceived(c.Id, line))
-                    .Concat(Observable.Return(new ClientLeft(c.Id, DisconnectReason.EndOfStream)))
-                    .Catch((Exception _) => Observable.Return(new ClientLeft(c.Id, DisconnectReason.Reset)))));
+        var stop = (shutdown ?? Observable.Never<Unit>()).Materialize().Take(1).Replay(1).RefCount();
+        var events = connections.TakeUntil(stop).SelectMany(EventsOf);
 
         // One source, three typed views: every event passes exactly one OfType, so the merge keeps the source's order.
-        return events.Publish(shared => Run(shared.OfType<ClientArrived>(), shared.OfType<LineReceived>(), shared.OfType<ClientLeft>()));
+        return events.Publish(shared => Run(
+            shared.OfType<ClientArrived>(), shared.OfType<LineReceived>(), shared.OfType<ClientLeft>(), stop.Select(_ => Unit.Default)));
     }
 
     /// <summary>
@@ -66,28 +73,51 @@ public sealed class Broadcaster
     /// <param name="arrivals">New connections; each gets the name prompt.</param>
     /// <param name="lines">Complete lines from connections that have arrived and not left.</param>
     /// <param name="departures">Connections that ended or must end; repeats and unknown ids are ignored.</param>
+    /// <param name="shutdown">
+    /// Its first value starts the shutdown: every connection receives <c>Server shutting down</c> and is closed,
+    /// and later events change nothing. Null: never.
+    /// </param>
     /// <returns>
     /// Cold: subscribing starts the chat, disposing stops it abruptly (writers are not completed). Emits each
-    /// input event after its step has been sent, on the thread that delivered it; completes when all three inputs
-    /// complete and fails only if one of them fails.
+    /// input event after its step has been sent, on the thread that delivered it; completes when every input
+    /// completes and fails only if one of them fails.
     /// </returns>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    public IObservable<ChatEvent> Run(IObservable<ClientArrived> arrivals, IObservable<LineReceived> lines, IObservable<ClientLeft> departures)
+    /// <exception cref="ArgumentNullException"><paramref name="arrivals"/>, <paramref name="lines"/> or <paramref name="departures"/> is null.</exception>
+    public IObservable<ChatEvent> Run(
+        IObservable<ClientArrived> arrivals, IObservable<LineReceived> lines, IObservable<ClientLeft> departures, IObservable<Unit>? shutdown = null)
     {
         ArgumentNullException.ThrowIfNull(arrivals);
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(departures);
+        var stops = (shutdown ?? Observable.Empty<Unit>()).Take(1).Select(_ => (ChatEvent)new ServerStopping());
         return Observable.Defer(() =>
         {
             var broadcast = new Subject<OutgoingLine>();
             var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
-            return Observable.Merge(wired, lines, departures)
+            return Observable.Merge(wired, lines, departures, stops)
                 .Scan(
                     (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Event: (ChatEvent?)null),
                     (previous, e) => (ChatRules.Apply(previous.Step.State, e), e))
                 .Do(step => Dispatch(step.Step, broadcast))
-                .Select(step => step.Event is ClientWired wired ? wired.Arrival : step.Event!);
+                .Select(step => step.Event is ClientWired wired ? wired.Arrival : step.Event!)
+                .Where(e => e is not ServerStopping);
         });
+    }
+
+    // One connection's life as events: its arrival, its lines, and one departure with the first reason.
+    private IObservable<ChatEvent> EventsOf(IChatConnection c)
+    {
+        var life = c.Lines
+            .Select(line => (ChatEvent)new LineReceived(c.Id, line))
+            .Append(new ClientLeft(c.Id, DisconnectReason.EndOfStream))
+            .Catch((Exception e) => Observable.Return(new ClientLeft(c.Id, e is ConnectionClosedException closed ? closed.Reason : DisconnectReason.Reset)));
+        if (_options.IdleTimeout > TimeSpan.Zero)
+        {
+            // Every line restarts the clock; silence for the whole timeout ends the lines with an idle departure.
+            life = life.Timeout(_options.IdleTimeout, Observable.Return(new ClientLeft(c.Id, DisconnectReason.Idle)), _scheduler);
+        }
+
+        return life.StartWith(new ClientArrived(c.Id, c.RemoteAddress, c.Writer));
     }
 
     private static void Dispatch(ChatStep step, Subject<OutgoingLine> broadcast)

@@ -34,3 +34,9 @@ public sealed record LineReceived(ConnectionId Id, ReceivedLine Line) : ChatEven
 /// <param name="Id">The connection.</param>
 /// <param name="Reason">Why it ended; <see cref="DisconnectReason.Idle"/> first sends it <c>Disconnected: idle</c>.</param>
 public sealed record ClientLeft(ConnectionId Id, DisconnectReason Reason) : ChatEvent(Id);
+
+/// <summary>
+/// The server is shutting down (PROTOCOL.md, Shutdown): every connection receives <c>Server shutting down</c>
+/// after what is queued for it and is closed; later events change nothing.
+/// </summary>
+internal sealed record ServerStopping() : ChatEvent(new ConnectionId(0));

@@ -10,8 +10,14 @@ internal static class ChatRules
 {
     public const string Prompt = "What is your name?";
 
+    private static readonly OutgoingLine ShuttingDown = new("Server shutting down", isClosing: true);
+    private static readonly OutgoingLine Idle = new("Disconnected: idle", isClosing: true);
+
     public static ChatStep Apply(ChatState state, ChatEvent e) => e switch
     {
+        ClientWired wired when state.Stopping => Refuse(state, wired),
+        _ when state.Stopping => ChatStep.Unchanged(state),
+        ServerStopping => Stop(state),
         ClientWired wired => Arrive(state, wired),
         LineReceived line => Receive(state, line),
         ClientLeft left => Leave(state, left),
@@ -35,6 +41,18 @@ internal static class ChatRules
             state with { Connections = state.Connections.Add(e.Id, client) },
             [new Send(client, new(Prompt))]);
     }
+
+    private static ChatStep Refuse(ChatState state, ClientWired e)
+    {
+        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
+        return new(state, [new Send(client, ShuttingDown), new Close(client)]);
+    }
+
+    // Everyone gets the closing line after what is already queued for them, then is closed; nobody hears of
+    // anybody leaving.
+    private static ChatStep Stop(ChatState state) => new(
+        ChatState.Empty(state.Options) with { Stopping = true },
+        [.. state.Connections.Values.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })]);
 
     private static ChatStep Receive(ChatState state, LineReceived e)
     {
@@ -112,7 +130,7 @@ internal static class ChatRules
         var deliveries = ImmutableArray.CreateBuilder<Delivery>(3);
         if (e.Reason == DisconnectReason.Idle)
         {
-            deliveries.Add(new Send(client, new("Disconnected: idle")));
+            deliveries.Add(new Send(client, Idle));
         }
 
         // Closed first: the leaver is out of the broadcast before its departure is announced.

@@ -10,12 +10,14 @@ namespace RxChat.Core;
 /// <param name="Names">Named clients by name, under <see cref="ClientNames.Comparer"/>.</param>
 /// <param name="Roster">Named clients in arrival order, by <see cref="Client.Arrival"/>.</param>
 /// <param name="NextArrival">The next arrival number.</param>
+/// <param name="Stopping">The server is shutting down: nobody enters, nothing is said.</param>
 internal sealed record ChatState(
     ChatServerOptions Options,
     ImmutableDictionary<ConnectionId, Client> Connections,
     ImmutableDictionary<string, ConnectionId> Names,
     ImmutableSortedDictionary<long, ConnectionId> Roster,
-    long NextArrival)
+    long NextArrival,
+    bool Stopping = false)
 {
     public static ChatState Empty(ChatServerOptions options) => new(
         options,

@@ -40,12 +40,19 @@ public static class ClientNames
 
             if (!IsAllowed(rune))
             {
-                return $"error: name may contain only letters, digits, '_', '-' and '.' (not '{rune}')";
+                return $"error: name may contain only letters, digits, '_', '-' and '.' (not {Describe(rune)})";
             }
         }
 
         return null;
     }
+
+    // Quotes a printable character; names a space, tab or other invisible one by its code point, so that the
+    // error line holds no control character (PROTOCOL.md, Sanitising).
+    private static string Describe(Rune rune) =>
+        Rune.IsWhiteSpace(rune) || Rune.IsControl(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format
+            ? $"U+{rune.Value:X4}"
+            : $"'{rune}'";
 
     private static bool IsAllowed(Rune rune) => rune.Value is '_' or '-' or '.' || Rune.GetUnicodeCategory(rune) switch
     {

@@ -2,7 +2,7 @@ namespace RxChat.Core;
 
 /// <summary>
 /// A connection as the core sees it, whatever carries it (a TCP socket, an in-memory pipe, a bot in process).
-/// A transport supplies an observable of these to <see cref="Broadcaster.Run(IObservable{IChatConnection})"/>.
+/// A transport supplies an observable of these to <see cref="Broadcaster.Run(IObservable{IChatConnection}, IObservable{System.Reactive.Unit})"/>.
 /// </summary>
 public interface IChatConnection
 {

@@ -16,7 +16,13 @@ public sealed class OutgoingLine
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="text"/> contains a <c>\n</c>.</exception>
     public OutgoingLine(string text)
+        : this(text, isClosing: false)
     {
+    }
+
+    internal OutgoingLine(string text, bool isClosing)
+    {
+        IsClosing = isClosing;
         ArgumentNullException.ThrowIfNull(text);
         if (text.Contains('\n'))
         {
@@ -28,6 +34,12 @@ public sealed class OutgoingLine
         Encoding.UTF8.GetBytes(text, _utf8);
         _utf8[^1] = (byte)'\n';
     }
+
+    /// <summary>
+    /// A connection's last line (<c>Disconnected: idle</c>, <c>Server shutting down</c>): never dropped, and
+    /// takes no outbox slot (PROTOCOL.md, Limits and bad input, slow clients).
+    /// </summary>
+    public bool IsClosing { get; }
 
     /// <summary>The text, without the line terminator.</summary>
     public string Text { get; }

@@ -47,6 +47,7 @@ public static class ChatHost
         ChatServerOptions options;
         try
         {
+            CheckArguments(args);
             builder.Configuration
                 .AddJsonFile("appsettings.json", optional: true)
                 .AddEnvironmentVariables("RXCHAT_")
@@ -62,7 +63,8 @@ public static class ChatHost
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning);
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failed start is our one line
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ChatServerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChatServerService>());
@@ -84,6 +86,36 @@ public static class ChatHost
         return 0;
     }
 
+    // Every argument is "--name value" or "--name=value" with a known name, each name once.
+    private static void CheckArguments(string[] args)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new FormatException($"unexpected argument '{arg}' (options are --name value; see --help)");
+            }
+
+            var name = arg[2..].Split('=', 2)[0];
+            if (!ChatServerOptionsReader.Names.Contains(name))
+            {
+                throw new FormatException($"unknown option --{name} (see --help)");
+            }
+
+            if (!seen.Add(name))
+            {
+                throw new FormatException($"--{name} is given twice");
+            }
+
+            if (!arg.Contains('=', StringComparison.Ordinal) && (++i >= args.Length || args[i].StartsWith("--", StringComparison.Ordinal)))
+            {
+                throw new FormatException($"--{name} needs a value");
+            }
+        }
+    }
+
     private static string Version =>
         typeof(ChatHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
@@ -91,7 +123,7 @@ public static class ChatHost
         rxchat: a line-oriented chat server (the chat of "The Go Programming Language", ch. 8, in Rx.NET).
         Clients connect with: nc HOST PORT
 
-        Usage: rxchat [--option value]...
+        Usage: dotnet run --project RxChat -- [--option value]...   (or: RxChat [--option value]...)
 
         Options (also RXCHAT_NAME environment variables, with _ for -, and appsettings.json):
           --host HOST                 listen address (default 127.0.0.1)

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Reactive.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RxChat.Core;
@@ -14,13 +17,28 @@ namespace RxChat.Hosting;
 /// </summary>
 public sealed class ChatServer : IAsyncDisposable
 {
+    private readonly ChatServerOptions _options;
+    private readonly IScheduler _scheduler;
     private readonly TcpChatListener _listener;
+    private readonly AsyncSubject<Unit> _shutdown = new();
+    private readonly Task _allClosed;
     private readonly IDisposable _subscription;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stopRequested;
 
-    private ChatServer(TcpChatListener listener, IDisposable subscription)
+    private ChatServer(ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener, ILogger logger)
     {
+        _options = options;
+        _scheduler = scheduler;
         _listener = listener;
-        _subscription = subscription;
+        var accepted = listener.Accepted.TakeUntil(_shutdown).Publish();
+
+        // Completes when accepting has stopped and every accepted socket is closed.
+        _allClosed = accepted.SelectMany(c => c.Closed.ToObservable()).DefaultIfEmpty().ToTask();
+        var broadcaster = new Broadcaster(options, scheduler, writerScheduler);
+        _subscription = new System.Reactive.Disposables.CompositeDisposable(
+            broadcaster.Run(accepted, _shutdown).Subscribe(_ => { }, e => HostingLog.ChatFailed(logger, e)),
+            accepted.Connect());
     }
 
     /// <summary>The address and port the server listens on (the real port when the options asked for 0).</summary>
@@ -41,16 +59,46 @@ public sealed class ChatServer : IAsyncDisposable
         scheduler ??= ChatSchedulers.Time;
         loggerFactory ??= NullLoggerFactory.Instance;
         var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"));
-        var broadcaster = new Broadcaster(options, scheduler, writerScheduler ?? ChatSchedulers.Writers);
-        var subscription = broadcaster.Run(listener.Connections).Subscribe();
-        return new ChatServer(listener, subscription);
+        return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, loggerFactory.CreateLogger("RxChat.Server"));
     }
 
-    /// <summary>Stops accepting and stops the chat at once.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Shuts down gracefully (PROTOCOL.md, Shutdown): stops accepting, sends every connection
+    /// <c>Server shutting down</c> after what is queued for it, waits up to
+    /// <see cref="ChatServerOptions.ShutdownTimeout"/> for the lines to be written and the connections to close,
+    /// then closes what is left. Calling it again returns the same task.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the wait short: connections still open are closed at once.</param>
+    /// <returns>Completes when every connection is closed; never fails.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
     {
-        _listener.Dispose();
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
+        {
+            _ = StopCoreAsync(cancellationToken);
+        }
+
+        return _stopped.Task;
+    }
+
+    /// <summary>Shuts down as <see cref="StopAsync"/> does.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
         _subscription.Dispose();
-        return ValueTask.CompletedTask;
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        _shutdown.OnNext(Unit.Default);
+        _shutdown.OnCompleted();
+        if (_options.ShutdownTimeout > TimeSpan.Zero)
+        {
+            var deadline = Observable.Timer(_options.ShutdownTimeout, _scheduler).ToTask(cancellationToken);
+            await Task.WhenAny(_allClosed, deadline).ConfigureAwait(false);
+        }
+
+        _listener.Dispose();
+        await _allClosed.ConfigureAwait(false);
+        _stopped.TrySetResult();
     }
 }

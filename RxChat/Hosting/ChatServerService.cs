@@ -23,12 +23,13 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops the server.</summary>
-    /// <param name="cancellationToken">Unused.</param>
+    /// <summary>Shuts the server down gracefully (<see cref="ChatServer.StopAsync"/>).</summary>
+    /// <param name="cancellationToken">Cut short by the host: connections still open are closed at once.</param>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_server is not null)
         {
+            await _server.StopAsync(cancellationToken).ConfigureAwait(false);
             await _server.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -10,37 +10,53 @@ using RxChat.Core;
 namespace RxChat.Transport;
 
 /// <summary>
-/// One accepted TCP socket as an <see cref="IChatConnection"/>. Reading: a <see cref="PipeReader"/> over the socket,
-/// framed by <see cref="LineFramer"/>. Writing: lines wait in an outbox; one send loop takes whatever is queued
-/// and writes it with one gather write (several lines, one system call), so a socket that blocks delays
-/// nobody but its own connection. A failed write ends this connection only.
+/// One accepted TCP socket as an <see cref="IChatConnection"/>.
+/// Reading: a <see cref="PipeReader"/> over the socket, framed by <see cref="LineFramer"/>.
+/// Writing: the writer (called on the writer scheduler, never concurrently) puts lines in a bounded outbox and
+/// never waits; one send loop takes whatever is queued and writes it with one gather write (several lines, one
+/// system call). A slow client therefore delays nobody: when its outbox is full its lines are dropped and
+/// counted, and the next line that fits is preceded by <c>(N messages dropped)</c>, or under the
+/// <see cref="SlowClientPolicy.Disconnect"/> policy it is closed (PROTOCOL.md, Limits and bad input; the book's
+/// exercise 8.15). A failed write ends this connection only.
 /// </summary>
 internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine>
 {
-    // Most lines queued for one gather write; bounds the segment list, not the outbox.
+    // Most lines in one gather write; bounds the segment list, not the outbox.
     private const int MaxLinesPerWrite = 256;
 
-    // How long a closing connection keeps reading (and discarding) for the peer's end of stream, so that unread
-    // input does not turn the close into a reset that could destroy the last lines sent (a lingering close).
+    // How long a closing connection waits for the peer's end of stream before it closes the socket, so that
+    // input still arriving does not turn the close into a reset that could destroy the last lines sent.
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Socket _socket;
-    private readonly int _maxLineLength;
+    private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ILogger _logger;
-    private readonly Channel<OutgoingLine> _outbox = Channel.CreateUnbounded<OutgoingLine>(new() { SingleReader = true, SingleWriter = true });
+    private readonly Channel<Queued> _outbox = Channel.CreateUnbounded<Queued>(new() { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _readEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopReading = new();
+    private readonly CancellationTokenRegistration _abort;
 
-    public SocketConnection(ConnectionId id, Socket socket, int maxLineLength, IScheduler scheduler, ILogger logger)
+    // Lines in the outbox that take a slot; written by the writer, decremented by the send loop.
+    private int _queued;
+
+    // Lines dropped since the last one that fitted; the writer's alone.
+    private long _dropped;
+
+    // The first reason this side ended the connection (-1: none yet); first cause wins.
+    private int _closeReason = -1;
+
+    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort)
     {
         Id = id;
         _socket = socket;
-        _maxLineLength = maxLineLength;
+        _options = options;
         _scheduler = scheduler;
         _logger = logger;
         RemoteAddress = EndPointText.Format(socket.RemoteEndPoint);
         Lines = Observable.Create<ReceivedLine>(ReadAsync);
-        Sending = SendAsync();
+        _abort = abort.Register(static c => ((SocketConnection)c!).Abort(), this);
+        Closed = SendAsync();
     }
 
     public ConnectionId Id { get; }
@@ -51,24 +67,84 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     public IObserver<OutgoingLine> Writer => this;
 
-    /// <summary>Completes when the socket is closed.</summary>
-    public Task Sending { get; }
+    /// <summary>Completes when the socket is closed; never fails.</summary>
+    public Task Closed { get; }
 
-    void IObserver<OutgoingLine>.OnNext(OutgoingLine value) => _outbox.Writer.TryWrite(value);
+    /// <summary>Lines dropped for this client in all.</summary>
+    public long DroppedTotal => Interlocked.Read(ref _droppedTotal);
+
+    /// <summary>Socket writes made (each carries one or more lines).</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    private long _droppedTotal;
+    private long _writes;
+
+    void IObserver<OutgoingLine>.OnNext(OutgoingLine line)
+    {
+        var capacity = _options.OutboxCapacity;
+        if (!line.IsClosing && capacity > 0 && Volatile.Read(ref _queued) >= capacity)
+        {
+            if (_options.SlowClientPolicy == SlowClientPolicy.Disconnect)
+            {
+                Stop(DisconnectReason.SlowConsumer);
+                return;
+            }
+
+            _dropped++;
+            Interlocked.Increment(ref _droppedTotal);
+            return;
+        }
+
+        if (_dropped > 0 && _outbox.Writer.TryWrite(new Queued(new OutgoingLine($"({_dropped} messages dropped)"), TakesSlot: false)))
+        {
+            _dropped = 0;
+        }
+
+        var takesSlot = !line.IsClosing;
+        if (takesSlot)
+        {
+            Interlocked.Increment(ref _queued);
+        }
+
+        if (!_outbox.Writer.TryWrite(new Queued(line, takesSlot)) && takesSlot)
+        {
+            Interlocked.Decrement(ref _queued);
+        }
+    }
 
     void IObserver<OutgoingLine>.OnCompleted() => _outbox.Writer.TryComplete();
 
     void IObserver<OutgoingLine>.OnError(Exception error) => _outbox.Writer.TryComplete();
 
-    private async Task ReadAsync(IObserver<ReceivedLine> observer, CancellationToken cancellation)
+    // Closes at once, without flushing (the end of a shutdown that ran out of time).
+    private void Abort()
     {
+        _outbox.Writer.TryComplete();
+        _socket.Dispose();
+    }
+
+    // Ends the connection from this side: nothing more is queued (what is queued is still written) and the
+    // lines fail with the reason, which the core turns into the departure.
+    private void Stop(DisconnectReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, (int)reason, -1) == -1)
+        {
+            TransportLog.Stopped(_logger, Id, reason);
+            _outbox.Writer.TryComplete();
+            _stopReading.Cancel();
+        }
+    }
+
+    private async Task ReadAsync(IObserver<ReceivedLine> observer, CancellationToken unsubscribed)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(unsubscribed, _stopReading.Token);
         var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false), new StreamPipeReaderOptions(leaveOpen: false));
-        var framer = new LineFramer(_maxLineLength);
+        var framer = new LineFramer(_options.MaxLineLength);
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync(cancellation).ConfigureAwait(false);
+                var result = await reader.ReadAsync(cancellation.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 while (framer.TryRead(ref buffer, out var line))
                 {
@@ -91,14 +167,23 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
             TransportLog.EndOfStream(_logger, Id);
             observer.OnCompleted();
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopReading.IsCancellationRequested)
         {
-            // Unsubscribed: the server stopped, and nobody will write to this connection any more.
-            _outbox.Writer.TryComplete();
+            observer.OnError(new ConnectionClosedException((DisconnectReason)_closeReason));
+        }
+        catch (OperationCanceledException) when (unsubscribed.IsCancellationRequested)
+        {
+            // Unsubscribed (an idle timeout, say): the core has already decided this connection's end.
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             TransportLog.ReadFailed(_logger, Id, e.Message);
+            observer.OnError(e);
+        }
+        catch (Exception e)
+        {
+            // A bug, not the network: keep it with this connection, and say so.
+            TransportLog.Unexpected(_logger, Id, e);
             observer.OnError(e);
         }
         finally
@@ -116,12 +201,16 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (batch.Count < MaxLinesPerWrite && reader.TryRead(out var line))
+                var taken = 0;
+                while (batch.Count < MaxLinesPerWrite && reader.TryRead(out var queued))
                 {
-                    batch.Add(line.Segment);
+                    batch.Add(queued.Line.Segment);
+                    taken += queued.TakesSlot ? 1 : 0;
                 }
 
                 await _socket.SendAsync(batch, SocketFlags.None).ConfigureAwait(false);
+                Interlocked.Increment(ref _writes);
+                Interlocked.Add(ref _queued, -taken);
                 batch.Clear();
             }
 
@@ -131,13 +220,17 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            // The reader sees the closed socket and reports the departure.
             TransportLog.WriteFailed(_logger, Id, e.Message);
             _outbox.Writer.TryComplete();
         }
         finally
         {
+            // Closing the socket ends a read still under way: the core then hears of the departure.
             _socket.Dispose();
+            await _abort.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>A line in the outbox; the dropped-lines notice and closing lines take no slot.</summary>
+    private readonly record struct Queued(OutgoingLine Line, bool TakesSlot);
 }

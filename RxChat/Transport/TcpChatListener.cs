@@ -21,6 +21,7 @@ public sealed class TcpChatListener : IDisposable
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ILogger _logger;
+    private readonly CancellationTokenSource _abort = new();
 
     private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger)
     {
@@ -29,8 +30,8 @@ public sealed class TcpChatListener : IDisposable
         _scheduler = scheduler;
         _logger = logger;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        Connections = Observable.Create<Socket>(AcceptAsync)
-            .Select((socket, index) => (IChatConnection)Accept(new ConnectionId(index + 1), socket));
+        Accepted = Observable.Create<Socket>(AcceptAsync).Select((socket, index) => Accept(new ConnectionId(index + 1), socket));
+        Connections = Accepted;
     }
 
     /// <summary>The address and port listened on; the real port when <see cref="ChatServerOptions.Port"/> was 0.</summary>
@@ -43,6 +44,9 @@ public sealed class TcpChatListener : IDisposable
     /// </summary>
     public IObservable<IChatConnection> Connections { get; }
 
+    /// <summary>As <see cref="Connections"/>, with the transport's own view of each connection.</summary>
+    internal IObservable<SocketConnection> Accepted { get; }
+
     /// <summary>Binds and listens on <see cref="ChatServerOptions.Host"/> and <see cref="ChatServerOptions.Port"/>.</summary>
     /// <param name="options">The address, port and line-length limit.</param>
     /// <param name="scheduler">The source of time.</param>
@@ -53,10 +57,16 @@ public sealed class TcpChatListener : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
-        var address = IPAddress.TryParse(options.Host, out var parsed) ? parsed : Dns.GetHostAddresses(options.Host)[0];
+        var address = Resolve(options.Host);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                // "::" takes IPv4 too, as Go's listener does; IPv4 peers then show as IPv4 (EndPointText).
+                socket.DualMode = true;
+            }
+
             socket.Bind(new IPEndPoint(address, options.Port));
             socket.Listen(backlog: 1024);
         }
@@ -69,13 +79,31 @@ public sealed class TcpChatListener : IDisposable
         return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance);
     }
 
-    /// <summary>Stops listening. Connections already accepted are not closed.</summary>
-    public void Dispose() => _socket.Dispose();
+    // An address as given, else the host name's first IPv4 address (as Go listens on "localhost"), else its first.
+    private static IPAddress Resolve(string host)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? addresses.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+    }
+
+    /// <summary>Stops listening and closes every connection it accepted at once, without flushing.</summary>
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _abort.Cancel();
+    }
 
     private SocketConnection Accept(ConnectionId id, Socket socket)
     {
         socket.NoDelay = true;
-        var connection = new SocketConnection(id, socket, _options.MaxLineLength, _scheduler, _logger);
+        var connection = new SocketConnection(id, socket, _options, _scheduler, _logger, _abort.Token);
         TransportLog.Accepted(_logger, id, connection.RemoteAddress);
         return connection;
     }
