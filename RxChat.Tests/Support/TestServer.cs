@@ -10,8 +10,8 @@ internal static class TestServer
     /// <summary>Warnings and worse go to the test's output.</summary>
     private static readonly ILoggerFactory Logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 
-    public static ChatServer Start(ChatServerOptions? options = null) =>
-        ChatServer.Start((options ?? new ChatServerOptions()) with { Host = "127.0.0.1", Port = 0 }, loggerFactory: Logs);
+    public static ChatServer Start(ChatServerOptions? options = null, ILoggerFactory? logs = null) =>
+        ChatServer.Start((options ?? new ChatServerOptions()) with { Host = "127.0.0.1", Port = 0 }, loggerFactory: logs ?? Logs);
 
     public static Task<LineClient> EnterAsync(this ChatServer server, string name) => LineClient.EnterAsync(server.EndPoint, name);
 

@@ -94,12 +94,13 @@ public sealed class Broadcaster
         {
             var broadcast = new Subject<OutgoingLine>();
             var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
-            return Observable.Merge(wired, lines, departures, stops)
+            var timed = lines.Timestamp(_scheduler).Select(t => (ChatEvent)new TimedLine(t.Value, t.Timestamp));
+            return Observable.Merge(wired, timed, departures, stops)
                 .Scan(
                     (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Event: (ChatEvent?)null),
                     (previous, e) => (ChatRules.Apply(previous.Step.State, e), e))
                 .Do(step => Dispatch(step.Step, broadcast))
-                .Select(step => step.Event is ClientWired wired ? wired.Arrival : step.Event!)
+                .Select(step => step.Event switch { ClientWired w => w.Arrival, TimedLine t => t.Line, var e => e! })
                 .Where(e => e is not ServerStopping);
         });
     }

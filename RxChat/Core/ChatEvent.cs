@@ -40,3 +40,6 @@ public sealed record ClientLeft(ConnectionId Id, DisconnectReason Reason) : Chat
 /// after what is queued for it and is closed; later events change nothing.
 /// </summary>
 internal sealed record ServerStopping() : ChatEvent(new ConnectionId(0));
+
+/// <summary>A line with the scheduler time it was received at, for the send-rate limit.</summary>
+internal sealed record TimedLine(LineReceived Line, DateTimeOffset At) : ChatEvent(Line.Id);

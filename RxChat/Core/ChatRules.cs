@@ -19,7 +19,7 @@ internal static class ChatRules
         _ when state.Stopping => ChatStep.Unchanged(state),
         ServerStopping => Stop(state),
         ClientWired wired => Arrive(state, wired),
-        LineReceived line => Receive(state, line),
+        TimedLine line => Receive(state, line),
         ClientLeft left => Leave(state, left),
         _ => ChatStep.Unchanged(state),
     };
@@ -54,22 +54,47 @@ internal static class ChatRules
         ChatState.Empty(state.Options) with { Stopping = true },
         [.. state.Connections.Values.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })]);
 
-    private static ChatStep Receive(ChatState state, LineReceived e)
+    private static ChatStep Receive(ChatState state, TimedLine e)
     {
         if (!state.Connections.TryGetValue(e.Id, out var client))
         {
             return ChatStep.Unchanged(state);
         }
 
-        if (e.Line.IsTooLong)
+        // Every complete line takes a token, an over-long one too, but an over-long line only ever draws the
+        // line-length error (PROTOCOL.md, Limits and bad input: send rate).
+        var line = e.Line.Line;
+        var taken = true;
+        if (state.Options.RateLimit > 0)
         {
-            var error = new Send(client, new($"error: line too long (at most {state.Options.MaxLineLength} bytes)"));
-            return new(state, client.IsNamed ? [error] : [error, new Send(client, new(Prompt))]);
+            (var bucket, taken) = client.Rate.Take(e.At, state.Options.RateLimit, Math.Max(1, state.Options.RateBurst));
+            var warn = !taken && !line.IsTooLong && !bucket.Warned;
+            var accepted = taken && !line.IsTooLong;
+            client = client with { Rate = bucket with { Warned = (bucket.Warned || warn) && !accepted } };
+            state = state with { Connections = state.Connections.SetItem(client.Id, client) };
+            if (warn)
+            {
+                return Reply(state, client, "error: slow down");
+            }
         }
 
-        var text = Sanitiser.Sanitise(e.Line.Text);
+        if (line.IsTooLong)
+        {
+            return Reply(state, client, $"error: line too long (at most {state.Options.MaxLineLength} bytes)");
+        }
+
+        if (!taken)
+        {
+            return ChatStep.Unchanged(state);
+        }
+
+        var text = Sanitiser.Sanitise(line.Text);
         return client.IsNamed ? Chat(state, client, text) : Enter(state, client, text);
     }
+
+    // An error line for the client; the prompt follows while it is entering.
+    private static ChatStep Reply(ChatState state, Client client, string error) =>
+        new(state, client.IsNamed ? [new Send(client, new(error))] : [new Send(client, new(error)), new Send(client, new(Prompt))]);
 
     private static ChatStep Enter(ChatState state, Client client, string text)
     {
@@ -80,12 +105,12 @@ internal static class ChatRules
         }
         else if (ClientNames.Validate(name) is { } error)
         {
-            return Reprompt(state, client, error);
+            return Reply(state, client, error);
         }
 
         if (state.Names.ContainsKey(name))
         {
-            return Reprompt(state, client, $"error: name '{name}' is taken");
+            return Reply(state, client, $"error: name '{name}' is taken");
         }
 
         var named = client with { Name = name, Arrival = state.NextArrival };
@@ -106,9 +131,6 @@ internal static class ChatRules
             new Join(named),
         ]);
     }
-
-    private static ChatStep Reprompt(ChatState state, Client client, string error) =>
-        new(state, [new Send(client, new(error)), new Send(client, new(Prompt))]);
 
     // PROTOCOL.md, Chatting and Commands: a line starting with '/' is a command, but "//TEXT" says "/TEXT".
     private static ChatStep Chat(ChatState state, Client client, string text) => text switch

@@ -6,7 +6,8 @@ namespace RxChat.Core;
 /// <param name="Inbox">Where its lines go.</param>
 /// <param name="Name">Its name once it has entered; null before.</param>
 /// <param name="Arrival">Its place in the arrival order (the <c>Current clients</c> list) once named.</param>
-internal sealed record Client(ConnectionId Id, string RemoteAddress, ClientInbox Inbox, string? Name = null, long Arrival = 0)
+/// <param name="Rate">Its send-rate token bucket.</param>
+internal sealed record Client(ConnectionId Id, string RemoteAddress, ClientInbox Inbox, string? Name = null, long Arrival = 0, TokenBucket Rate = default)
 {
     public bool IsNamed => Name is not null;
 }

@@ -62,7 +62,7 @@ internal struct LineFramer(int maxLength)
                 content = content.Slice(0, content.Length - 1);
             }
 
-            line = maxLength > 0 && content.Length > maxLength ? ReceivedLine.TooLong : new ReceivedLine(Utf8.GetString(content));
+            line = maxLength > 0 && content.Length > maxLength ? ReceivedLine.TooLong : new ReceivedLine(Decode(content));
             return true;
         }
     }
@@ -79,8 +79,69 @@ internal struct LineFramer(int maxLength)
             return false;
         }
 
-        line = maxLength > 0 && rest.Length > maxLength ? ReceivedLine.TooLong : new ReceivedLine(Utf8.GetString(rest));
+        line = maxLength > 0 && rest.Length > maxLength ? ReceivedLine.TooLong : new ReceivedLine(Decode(rest));
         return true;
+    }
+
+    /// <summary>
+    /// Decodes a line, first removing telnet negotiation (RFC 854/855), which telnet clients send and which would
+    /// otherwise reach others as U+FFFD garbage: <c>IAC WILL|WONT|DO|DONT option</c> and <c>IAC SB option ... IAC SE</c>
+    /// for options below 64 (every option telnet clients offer), and the two-byte commands <c>IAC NOP</c> to
+    /// <c>IAC GA</c>. Byte 255 (IAC) never occurs in UTF-8, so text is never taken for a command; any other
+    /// invalid byte, a lone IAC included, becomes U+FFFD as PROTOCOL.md, Transport, says (<c>FF FE</c> before a
+    /// letter is two U+FFFD, not a command).
+    /// </summary>
+    internal static string Decode(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.PositionOf(Iac) is null)
+        {
+            return Utf8.GetString(bytes);
+        }
+
+        var input = bytes.ToArray();
+        var output = new byte[input.Length];
+        var n = 0;
+        for (var i = 0; i < input.Length; i++)
+        {
+            var skip = input[i] == Iac ? CommandLength(input, i) : 0;
+            if (skip == 0)
+            {
+                output[n++] = input[i];
+            }
+
+            i += Math.Max(0, skip - 1);
+        }
+
+        return Utf8.GetString(output, 0, n);
+    }
+
+    private const byte Iac = 255, Will = 251, Dont = 254, Subnegotiation = 250, SubnegotiationEnd = 240, Nop = 241, GoAhead = 249;
+    private const int MaxOption = 64;
+
+    // The length of the telnet command at input[start] (an IAC), or 0 when it is not one.
+    private static int CommandLength(byte[] input, int start)
+    {
+        var command = start + 1 < input.Length ? input[start + 1] : -1;
+        var option = start + 2 < input.Length ? input[start + 2] : MaxOption;
+        switch (command)
+        {
+            case >= Will and <= Dont when option < MaxOption:
+                return 3;
+            case >= Nop and <= GoAhead:
+                return 2;
+            case Subnegotiation when option < MaxOption:
+                for (var j = start + 3; j + 1 < input.Length; j++)
+                {
+                    if (input[j] == Iac && input[j + 1] == SubnegotiationEnd)
+                    {
+                        return j + 2 - start;
+                    }
+                }
+
+                return input.Length - start;
+            default:
+                return 0;
+        }
     }
 
     // Without its end in sight a line is over the limit once it has more than the limit's bytes, unless the one

@@ -1,0 +1,28 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>Records every log entry at <see cref="LogLevel.Warning"/> or above, with its exception.</summary>
+internal sealed class RecordingLogger : ILoggerProvider, ILogger
+{
+    public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            Entries.Enqueue((logLevel, formatter(state, exception), exception));
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
