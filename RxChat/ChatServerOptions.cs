@@ -44,4 +44,10 @@ public sealed record ChatServerOptions
     /// <see cref="TimeSpan.Zero"/> closes at once. PROTOCOL.md, Shutdown.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether chat text is logged (<c>--log-messages</c>); default false, for privacy: logs then say who arrived
+    /// and left, and why, but not what anyone said. An RxChat option beyond PROTOCOL.md's list.
+    /// </summary>
+    public bool LogMessages { get; init; }
 }

@@ -257,13 +257,41 @@ public class BroadcasterTests
     }
 
     [Test]
-    public void Events_AreEmittedInInputOrderAfterTheirStep()
+    public void Events_TellTheChatsStoryInOrder()
     {
-        var chat = new VirtualChat().Arrive(1, 1).Line(2, 1, "alice").Leave(3, 1).Run();
+        var chat = new VirtualChat()
+            .Arrive(1, 1).Line(2, 1, "alice").Arrive(3, 2).Line(4, 2, "bob")
+            .Line(5, 1, "hi").Line(6, 2, "/me waves").Line(7, 1, "/msg bob psst").Line(8, 2, "/nick robert")
+            .Leave(9, 1, DisconnectReason.Quit).Leave(10, 2, DisconnectReason.Reset)
+            .Run();
+        ConnectionId A = new(1), B = new(2);
 
-        Assert.That(chat.Events!.Messages.Select(m => (m.Time, m.Value.Value.GetType().Name)), Is.EqualTo(new[]
+        Assert.That(chat.Events!.Messages.Select(m => (m.Time, m.Value.Value)), Is.EqualTo(new (long, ServerEvent)[]
         {
-            (At(1), nameof(ClientArrived)), (At(2), nameof(LineReceived)), (At(3), nameof(ClientLeft)),
+            (At(1), new ConnectionOpened(A, "127.0.0.1:5000")),
+            (At(2), new ClientEntered(A, "alice")),
+            (At(3), new ConnectionOpened(B, "127.0.0.1:5000")),
+            (At(4), new ClientEntered(B, "bob")),
+            (At(5), new MessageSent(A, "alice", "hi", MessageKind.Chat)),
+            (At(6), new MessageSent(B, "bob", "waves", MessageKind.Action)),
+            (At(7), new MessageSent(A, "alice", "psst", MessageKind.Private, "bob")),
+            (At(8), new ClientRenamed(B, "bob", "robert")),
+            (At(9), new ConnectionClosed(A, "alice", DisconnectReason.Quit)),
+            (At(10), new ConnectionClosed(B, "robert", DisconnectReason.Reset)),
+        }));
+    }
+
+    [Test]
+    public void Events_RefusedConnection_OpensAndClosesWithServerFull()
+    {
+        var chat = new VirtualChat(new ChatServerOptions { MaxClients = 1 }).Arrive(1, 1).Arrive(2, 2).Leave(3, 1).Run();
+
+        Assert.That(chat.Events!.Messages.Select(m => m.Value.Value), Is.EqualTo(new ServerEvent[]
+        {
+            new ConnectionOpened(new(1), "127.0.0.1:5000"),
+            new ConnectionOpened(new(2), "127.0.0.1:5000"),
+            new ConnectionClosed(new(2), null, DisconnectReason.ServerFull),
+            new ConnectionClosed(new(1), null, DisconnectReason.EndOfStream),
         }));
     }
 

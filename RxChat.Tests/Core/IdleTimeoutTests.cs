@@ -18,7 +18,7 @@ public class IdleTimeoutTests
 
         public List<TestConnection> Connections { get; } = [];
 
-        public ITestableObserver<ChatEvent> Events { get; private set; } = null!;
+        public ITestableObserver<ServerEvent> Events { get; private set; } = null!;
 
         public TestConnection Connect(long id, params (double Seconds, string Text)[] script)
         {
@@ -31,7 +31,7 @@ public class IdleTimeoutTests
         {
             var broadcaster = new Broadcaster(new ChatServerOptions { IdleTimeout = idleTimeout }, Scheduler, Scheduler);
             var arrivals = Scheduler.CreateHotObservable(Connections.Select(c => ReactiveTest.OnNext(1, (IChatConnection)c)).ToArray());
-            Events = Scheduler.CreateObserver<ChatEvent>();
+            Events = Scheduler.CreateObserver<ServerEvent>();
             broadcaster.Run(arrivals).Subscribe(Events);
             Scheduler.AdvanceTo(At(untilSeconds));
             return this;
@@ -119,6 +119,6 @@ public class IdleTimeoutTests
 
         chat.Run(FiveMinutes, 400);
 
-        Assert.That(chat.Events.Messages.Select(m => m.Value.Value).OfType<ClientLeft>().Single().Reason, Is.EqualTo(DisconnectReason.Idle));
+        Assert.That(chat.Events.Messages.Select(m => m.Value.Value).OfType<ConnectionClosed>().Single().Reason, Is.EqualTo(DisconnectReason.Idle));
     }
 }

@@ -21,7 +21,7 @@ internal sealed class VirtualChat
 
     public ChatServerOptions Options { get; }
 
-    public ITestableObserver<ChatEvent>? Events { get; private set; }
+    public ITestableObserver<ServerEvent>? Events { get; private set; }
 
     /// <summary>Virtual ticks for a time in seconds (10,000,000 ticks a second).</summary>
     public static long At(double seconds) => TimeSpan.FromSeconds(seconds).Ticks;
@@ -56,7 +56,7 @@ internal sealed class VirtualChat
     public VirtualChat Run()
     {
         var broadcaster = new Broadcaster(Options, Scheduler, Scheduler);
-        Events = Scheduler.CreateObserver<ChatEvent>();
+        Events = Scheduler.CreateObserver<ServerEvent>();
         broadcaster.Run(
             Scheduler.CreateHotObservable(_arrivals.ToArray()),
             Scheduler.CreateHotObservable(_lines.ToArray()),

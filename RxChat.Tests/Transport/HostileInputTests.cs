@@ -134,7 +134,7 @@ public class HostileInputTests
     {
         var logs = new RecordingLogger();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
-        await using var server = TestServer.Start(new ChatServerOptions { RateLimit = 0, OutboxCapacity = 256 }, factory);
+        await using var server = TestServer.Start(new ChatServerOptions { RateLimit = 0, OutboxCapacity = 2048 }, factory);
         await using var alice = await server.EnterAsync("alice");
 
         // Connects and sends nothing, then goes: nobody hears of it.

@@ -56,7 +56,7 @@ public sealed class Broadcaster
     /// As the three-stream overload; after shutdown it completes once every connection's lines have ended.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="connections"/> is null.</exception>
-    public IObservable<ChatEvent> Run(IObservable<IChatConnection> connections, IObservable<Unit>? shutdown = null)
+    public IObservable<ServerEvent> Run(IObservable<IChatConnection> connections, IObservable<Unit>? shutdown = null)
     {
         ArgumentNullException.ThrowIfNull(connections);
         var stop = (shutdown ?? Observable.Never<Unit>()).Materialize().Take(1).Replay(1).RefCount();
@@ -78,12 +78,12 @@ public sealed class Broadcaster
     /// and later events change nothing. Null: never.
     /// </param>
     /// <returns>
-    /// Cold: subscribing starts the chat, disposing stops it abruptly (writers are not completed). Emits each
-    /// input event after its step has been sent, on the thread that delivered it; completes when every input
-    /// completes and fails only if one of them fails.
+    /// The chat's <see cref="ServerEvent"/>s. Cold: subscribing starts the chat, disposing stops it abruptly
+    /// (writers are not completed). Each event comes after the lines its step sent were handed to the writers, on
+    /// the thread that delivered the input; completes when every input completes and fails only if one fails.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="arrivals"/>, <paramref name="lines"/> or <paramref name="departures"/> is null.</exception>
-    public IObservable<ChatEvent> Run(
+    public IObservable<ServerEvent> Run(
         IObservable<ClientArrived> arrivals, IObservable<LineReceived> lines, IObservable<ClientLeft> departures, IObservable<Unit>? shutdown = null)
     {
         ArgumentNullException.ThrowIfNull(arrivals);
@@ -96,12 +96,9 @@ public sealed class Broadcaster
             var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
             var timed = lines.Timestamp(_scheduler).Select(t => (ChatEvent)new TimedLine(t.Value, t.Timestamp));
             return Observable.Merge(wired, timed, departures, stops)
-                .Scan(
-                    (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Event: (ChatEvent?)null),
-                    (previous, e) => (ChatRules.Apply(previous.Step.State, e), e))
-                .Do(step => Dispatch(step.Step, broadcast))
-                .Select(step => step.Event switch { ClientWired w => w.Arrival, TimedLine t => t.Line, var e => e! })
-                .Where(e => e is not ServerStopping);
+                .Scan(ChatStep.Unchanged(ChatState.Empty(_options)), (previous, e) => ChatRules.Apply(previous.State, e))
+                .Do(step => Dispatch(step, broadcast))
+                .SelectMany(step => step.Reported);
         });
     }
 

@@ -32,27 +32,30 @@ internal static class ChatRules
             return ChatStep.Unchanged(state);
         }
 
+        var opened = new ConnectionOpened(e.Id, client.RemoteAddress);
         if (state.Options.MaxClients > 0 && state.Connections.Count >= state.Options.MaxClients)
         {
-            return new(state, [new Send(client, new("error: server full")), new Close(client)]);
+            return new ChatStep(state, [new Send(client, new("error: server full")), new Close(client)])
+                .Reporting(opened, new ConnectionClosed(e.Id, null, DisconnectReason.ServerFull));
         }
 
-        return new(
-            state with { Connections = state.Connections.Add(e.Id, client) },
-            [new Send(client, new(Prompt))]);
+        return new ChatStep(state with { Connections = state.Connections.Add(e.Id, client) }, [new Send(client, new(Prompt))])
+            .Reporting(opened);
     }
 
     private static ChatStep Refuse(ChatState state, ClientWired e)
     {
         var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
-        return new(state, [new Send(client, ShuttingDown), new Close(client)]);
+        return new ChatStep(state, [new Send(client, ShuttingDown), new Close(client)])
+            .Reporting(new ConnectionOpened(e.Id, client.RemoteAddress), new ConnectionClosed(e.Id, null, DisconnectReason.Shutdown));
     }
 
     // Everyone gets the closing line after what is already queued for them, then is closed; nobody hears of
     // anybody leaving.
     private static ChatStep Stop(ChatState state) => new(
         ChatState.Empty(state.Options) with { Stopping = true },
-        [.. state.Connections.Values.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })]);
+        [.. state.Connections.Values.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })],
+        [.. state.Connections.Values.Select(c => new ConnectionClosed(c.Id, c.Name, DisconnectReason.Shutdown))]);
 
     private static ChatStep Receive(ChatState state, TimedLine e)
     {
@@ -123,23 +126,27 @@ internal static class ChatRules
         };
 
         // The others hear of the newcomer before it joins the broadcast, so it never hears of itself.
-        return new(next,
+        return new ChatStep(next,
         [
             new Broadcast(new($"{name} has arrived")),
             new Send(named, new($"You are {name}")),
             new Send(named, new($"Current clients: {string.Join(", ", next.RosterNames)}")),
             new Join(named),
-        ]);
+        ]).Reporting(new ClientEntered(client.Id, name));
     }
 
     // PROTOCOL.md, Chatting and Commands: a line starting with '/' is a command, but "//TEXT" says "/TEXT".
     private static ChatStep Chat(ChatState state, Client client, string text) => text switch
     {
         "" => ChatStep.Unchanged(state),
-        ['/', '/', ..] => new(state, [new Broadcast(new($"{client.Name}: {text[1..]}"))]),
+        ['/', '/', ..] => Say(state, client, text[1..]),
         ['/', ..] => Commands.Run(state, client, text),
-        _ => new(state, [new Broadcast(new($"{client.Name}: {text}"))]),
+        _ => Say(state, client, text),
     };
+
+    private static ChatStep Say(ChatState state, Client client, string text) =>
+        new ChatStep(state, [new Broadcast(new($"{client.Name}: {text}"))])
+            .Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Chat));
 
     private static ChatStep Leave(ChatState state, ClientLeft e)
     {
@@ -163,6 +170,6 @@ internal static class ChatRules
             deliveries.Add(new Broadcast(new($"{client.Name} has left")));
         }
 
-        return new(next, deliveries.DrainToImmutable());
+        return new ChatStep(next, deliveries.DrainToImmutable()).Reporting(new ConnectionClosed(client.Id, client.Name, e.Reason));
     }
 }

@@ -2,8 +2,13 @@ using System.Collections.Immutable;
 
 namespace RxChat.Core;
 
-/// <summary>One step of the fold: the state after an event, and what to send because of it.</summary>
-internal sealed record ChatStep(ChatState State, ImmutableArray<Delivery> Deliveries)
+/// <summary>One step of the fold: the state after an event, what to send because of it, and what to report.</summary>
+internal sealed record ChatStep(ChatState State, ImmutableArray<Delivery> Deliveries, ImmutableArray<ServerEvent> Events = default)
 {
     public static ChatStep Unchanged(ChatState state) => new(state, []);
+
+    /// <summary>The step with <paramref name="e"/> reported after its own events.</summary>
+    public ChatStep Reporting(params ReadOnlySpan<ServerEvent> e) => this with { Events = [.. Reported, .. e] };
+
+    public ImmutableArray<ServerEvent> Reported => Events.IsDefault ? [] : Events;
 }

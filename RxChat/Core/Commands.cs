@@ -76,7 +76,7 @@ internal static class Commands
             Connections = state.Connections.SetItem(client.Id, renamed),
             Names = state.Names.Remove(old).Add(name, client.Id),
         };
-        return new(next, [new Broadcast(new($"{old} is now known as {name}"))]);
+        return new ChatStep(next, [new Broadcast(new($"{old} is now known as {name}"))]).Reporting(new ClientRenamed(client.Id, old, name));
     }
 
     private static ChatStep Me(ChatState state, Client client, string arguments)
@@ -84,7 +84,7 @@ internal static class Commands
         var action = SkipBlanks(arguments);
         return IsMissing(action)
             ? Error(state, client, "error: /me needs an action: /me ACTION")
-            : new(state, [new Broadcast(new($"* {client.Name} {action}"))]);
+            : new ChatStep(state, [new Broadcast(new($"* {client.Name} {action}"))]).Reporting(new MessageSent(client.Id, client.Name!, action, MessageKind.Action));
     }
 
     private static ChatStep Msg(ChatState state, Client client, string arguments)
@@ -105,11 +105,11 @@ internal static class Commands
 
         // The echo first, so that a message to oneself reads "-> me: hi" then "me (private): hi".
         var recipient = state.Connections[id];
-        return new(state,
+        return new ChatStep(state,
         [
             new Send(client, new($"-> {recipient.Name}: {text}")),
             new Send(recipient, new($"{client.Name} (private): {text}")),
-        ]);
+        ]).Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Private, recipient.Name));
     }
 
     private static ChatStep Quit(ChatState state, Client client, string arguments) =>

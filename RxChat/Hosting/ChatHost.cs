@@ -65,6 +65,7 @@ public static class ChatHost
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None); // a failed start is our one line
+        builder.Services.AddMetrics();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ChatServerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ChatServerService>());
@@ -136,6 +137,7 @@ public static class ChatHost
           --outbox-capacity LINES     lines queued per client, 0 = unbounded (default 1024)
           --slow-client-policy P      drop or disconnect (default drop)
           --shutdown-timeout DURATION how long shutdown flushes, 0 = close at once (default 5s)
+          --log-messages BOOL         log chat text too, true or false (default false)
           --help                      print this
           --version                   print the version
 

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Reactive;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using System.Reactive.Threading.Tasks;
@@ -12,37 +14,71 @@ using RxChat.Transport;
 namespace RxChat.Hosting;
 
 /// <summary>
-/// A running chat server: a <see cref="TcpChatListener"/> feeding a <see cref="Broadcaster"/>. The public facade
-/// for applications and tests; <c>Program</c> runs one inside the generic host.
+/// A running chat server: a <see cref="TcpChatListener"/> (and any other connections you bring) feeding a
+/// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
+/// generic host.
 /// </summary>
+/// <example>
+/// <code>
+/// await using var server = ChatServer.Start(new ChatServerOptions { Port = 8000 });
+/// server.Events.OfType&lt;ClientEntered&gt;().Subscribe(e => Console.WriteLine($"{e.Name} is here"));
+/// var bot = new Subject&lt;string&gt;();
+/// server.Connect(bot.StartWith("bot")).Where(l => l.EndsWith(": !ping")).Subscribe(_ => bot.OnNext("pong"));
+/// </code>
+/// </example>
 public sealed class ChatServer : IAsyncDisposable
 {
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly TcpChatListener _listener;
+    private readonly ChatMetrics _metrics;
+    private readonly bool _ownsMetrics;
     private readonly AsyncSubject<Unit> _shutdown = new();
+    private readonly Subject<IChatConnection> _inProcess = new();
     private readonly Task _allClosed;
     private readonly IDisposable _subscription;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopRequested;
 
-    private ChatServer(ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener, ILogger logger)
+    private ChatServer(
+        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener,
+        IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger)
     {
         _options = options;
         _scheduler = scheduler;
         _listener = listener;
+        _metrics = metrics;
+        _ownsMetrics = ownsMetrics;
         var accepted = listener.Accepted.TakeUntil(_shutdown).Publish();
 
         // Completes when accepting has stopped and every accepted socket is closed.
         _allClosed = accepted.SelectMany(c => c.Closed.ToObservable()).DefaultIfEmpty().ToTask();
-        var broadcaster = new Broadcaster(options, scheduler, writerScheduler);
-        _subscription = new System.Reactive.Disposables.CompositeDisposable(
-            broadcaster.Run(accepted, _shutdown).Subscribe(_ => { }, e => HostingLog.ChatFailed(logger, e)),
+        var all = Observable.Merge(
+            accepted.Select(c => (IChatConnection)c),
+            _inProcess,
+            connections ?? Observable.Never<IChatConnection>());
+        var events = new Broadcaster(options, scheduler, writerScheduler).Run(all, _shutdown).Publish();
+        Events = events.AsObservable();
+        _subscription = new CompositeDisposable(
+            events.Subscribe(e => Report(e, logger), e => HostingLog.ChatFailed(logger, e)),
+            events.Connect(),
             accepted.Connect());
+        HostingLog.Listening(logger, EndPoint, options);
     }
 
     /// <summary>The address and port the server listens on (the real port when the options asked for 0).</summary>
     public IPEndPoint EndPoint => _listener.LocalEndPoint;
+
+    /// <summary>
+    /// The chat's events: connections opening and closing (with the reason), clients entering and renaming,
+    /// messages. Hot: a subscriber sees what happens after it subscribes. Notifies on the thread that delivered
+    /// the input, in the chat's one order; do not block in it. Completes after a shutdown, once every connection
+    /// has ended.
+    /// </summary>
+    public IObservable<ServerEvent> Events { get; }
+
+    /// <summary>The server's instruments (a meter named <c>RxChat</c>).</summary>
+    public ChatMetrics Metrics => _metrics;
 
     /// <summary>
     /// Binds, listens and starts serving. Returns once connections are accepted.
@@ -51,15 +87,53 @@ public sealed class ChatServer : IAsyncDisposable
     /// <param name="scheduler">The source of time; default <see cref="ChatSchedulers.Time"/>.</param>
     /// <param name="writerScheduler">Where writers run; default <see cref="ChatSchedulers.Writers"/>.</param>
     /// <param name="loggerFactory">Where logs go; default none.</param>
+    /// <param name="connections">
+    /// Connections from a transport of your own, served next to the TCP ones; each is subscribed once.
+    /// </param>
+    /// <param name="meterFactory">Where the <c>RxChat</c> meter comes from; default a meter of the server's own.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound (for example, the port is in use).</exception>
-    public static ChatServer Start(ChatServerOptions options, IScheduler? scheduler = null, IScheduler? writerScheduler = null, ILoggerFactory? loggerFactory = null)
+    public static ChatServer Start(
+        ChatServerOptions options, IScheduler? scheduler = null, IScheduler? writerScheduler = null, ILoggerFactory? loggerFactory = null,
+        IObservable<IChatConnection>? connections = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         scheduler ??= ChatSchedulers.Time;
         loggerFactory ??= NullLoggerFactory.Instance;
-        var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"));
-        return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, loggerFactory.CreateLogger("RxChat.Server"));
+        var metrics = new ChatMetrics(meterFactory);
+        try
+        {
+            var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
+            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"));
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Joins an in-process client (a bot, a bridge) to the chat, without a socket. It sees exactly what a TCP
+    /// client sees, starting with <c>What is your name?</c>.
+    /// </summary>
+    /// <param name="lines">What the client says, a line per string; completing it leaves cleanly.</param>
+    /// <param name="remoteAddress">The address shown for it; its name if it answers the prompt with an empty line.</param>
+    /// <returns>
+    /// Cold: subscribing connects. Emits every line the server sends the client, on the writer scheduler;
+    /// completes when the server closes the connection (<c>/quit</c>, idle, shutdown). Disposing the
+    /// subscription leaves, as a TCP client closing its side.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="lines"/> is null.</exception>
+    public IObservable<string> Connect(IObservable<string> lines, string remoteAddress = "in-process")
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return Observable.Create<string>(observer =>
+        {
+            var connection = new InProcessConnection(lines, observer, _options.MaxLineLength, remoteAddress);
+            _inProcess.OnNext(connection);
+            return Disposable.Create(connection.Leave);
+        });
     }
 
     /// <summary>
@@ -80,17 +154,45 @@ public sealed class ChatServer : IAsyncDisposable
         return _stopped.Task;
     }
 
-    /// <summary>Shuts down as <see cref="StopAsync"/> does.</summary>
+    /// <summary>Shuts down as <see cref="StopAsync"/> does, then releases the meter.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
         _subscription.Dispose();
+        if (_ownsMetrics)
+        {
+            _metrics.Dispose();
+        }
+    }
+
+    private void Report(ServerEvent e, ILogger logger)
+    {
+        _metrics.Record(e);
+        switch (e)
+        {
+            case ConnectionOpened opened:
+                HostingLog.Opened(logger, opened.Id, opened.RemoteAddress);
+                break;
+            case ClientEntered entered:
+                HostingLog.Entered(logger, entered.Id, entered.Name);
+                break;
+            case ClientRenamed renamed:
+                HostingLog.Renamed(logger, renamed.Id, renamed.OldName, renamed.NewName);
+                break;
+            case MessageSent message when _options.LogMessages:
+                HostingLog.Message(logger, message.Id, message.Name, message.Kind, message.To, message.Text);
+                break;
+            case ConnectionClosed closed:
+                HostingLog.Closed(logger, closed.Id, closed.Name, closed.Reason);
+                break;
+        }
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
         _shutdown.OnNext(Unit.Default);
         _shutdown.OnCompleted();
+        _inProcess.OnCompleted();
         if (_options.ShutdownTimeout > TimeSpan.Zero)
         {
             var deadline = Observable.Timer(_options.ShutdownTimeout, _scheduler).ToTask(cancellationToken);

@@ -14,7 +14,7 @@ public static class ChatServerOptionsReader
     public static IReadOnlyList<string> Names { get; } =
     [
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
-        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout",
+        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "log-messages",
     ];
 
     /// <summary>
@@ -43,6 +43,7 @@ public static class ChatServerOptionsReader
             OutboxCapacity = Get(configuration, "outbox-capacity", o.OutboxCapacity, v => ParseInt(v, 0, int.MaxValue)),
             SlowClientPolicy = Get(configuration, "slow-client-policy", o.SlowClientPolicy, ParsePolicy),
             ShutdownTimeout = Get(configuration, "shutdown-timeout", o.ShutdownTimeout, ParseDuration),
+            LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
         };
     }
 
@@ -136,6 +137,13 @@ public static class ChatServerOptionsReader
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) && n >= 0
             ? n
             : throw new FormatException($"'{value}' is not a number of lines per second (0 or more)");
+
+    private static bool ParseBool(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw new FormatException($"'{value}' is not true or false"),
+    };
 
     private static SlowClientPolicy ParsePolicy(string value) => value.Trim().ToLowerInvariant() switch
     {

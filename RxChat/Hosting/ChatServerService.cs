@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,8 @@ namespace RxChat.Hosting;
 /// <summary>Runs one <see cref="ChatServer"/> for the generic host's lifetime.</summary>
 /// <param name="options">The server's settings.</param>
 /// <param name="loggerFactory">Where logs go.</param>
-public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory loggerFactory) : IHostedService
+/// <param name="meterFactory">Where the <c>RxChat</c> meter comes from.</param>
+public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory loggerFactory, IMeterFactory meterFactory) : IHostedService
 {
     private ChatServer? _server;
 
@@ -19,7 +21,7 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
     /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound.</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _server = ChatServer.Start(options, loggerFactory: loggerFactory);
+        _server = ChatServer.Start(options, loggerFactory: loggerFactory, meterFactory: meterFactory);
         return Task.CompletedTask;
     }
 

@@ -46,8 +46,11 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     // The first reason this side ended the connection (-1: none yet); first cause wins.
     private int _closeReason = -1;
 
-    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort)
+    private readonly ChatMetrics? _metrics;
+
+    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort, ChatMetrics? metrics = null)
     {
+        _metrics = metrics;
         Id = id;
         _socket = socket;
         _options = options;
@@ -92,6 +95,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
             _dropped++;
             Interlocked.Increment(ref _droppedTotal);
+            _metrics?.LinesDropped.Add(1);
             return;
         }
 
@@ -148,6 +152,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
                 var buffer = result.Buffer;
                 while (framer.TryRead(ref buffer, out var line))
                 {
+                    _metrics?.LinesReceived.Add(1);
                     observer.OnNext(line);
                 }
 
@@ -210,6 +215,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
                 await _socket.SendAsync(batch, SocketFlags.None).ConfigureAwait(false);
                 Interlocked.Increment(ref _writes);
+                _metrics?.LinesDelivered.Add(batch.Count);
                 Interlocked.Add(ref _queued, -taken);
                 batch.Clear();
             }

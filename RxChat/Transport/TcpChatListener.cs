@@ -23,8 +23,11 @@ public sealed class TcpChatListener : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
 
-    private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger)
+    private readonly ChatMetrics? _metrics;
+
+    private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, ChatMetrics? metrics)
     {
+        _metrics = metrics;
         _socket = socket;
         _options = options;
         _scheduler = scheduler;
@@ -51,9 +54,10 @@ public sealed class TcpChatListener : IDisposable
     /// <param name="options">The address, port and line-length limit.</param>
     /// <param name="scheduler">The source of time.</param>
     /// <param name="logger">Where transport events go; null for none.</param>
+    /// <param name="metrics">Where lines received, delivered and dropped are counted; null for nowhere.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="scheduler"/> is null.</exception>
     /// <exception cref="SocketException">The address cannot be resolved or bound (for example, the port is in use).</exception>
-    public static TcpChatListener Bind(ChatServerOptions options, IScheduler scheduler, ILogger? logger = null)
+    public static TcpChatListener Bind(ChatServerOptions options, IScheduler scheduler, ILogger? logger = null, ChatMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -76,7 +80,7 @@ public sealed class TcpChatListener : IDisposable
             throw;
         }
 
-        return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance);
+        return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance, metrics);
     }
 
     // An address as given, else the host name's first IPv4 address (as Go listens on "localhost"), else its first.
@@ -103,7 +107,7 @@ public sealed class TcpChatListener : IDisposable
     private SocketConnection Accept(ConnectionId id, Socket socket)
     {
         socket.NoDelay = true;
-        var connection = new SocketConnection(id, socket, _options, _scheduler, _logger, _abort.Token);
+        var connection = new SocketConnection(id, socket, _options, _scheduler, _logger, _abort.Token, _metrics);
         TransportLog.Accepted(_logger, id, connection.RemoteAddress);
         return connection;
     }

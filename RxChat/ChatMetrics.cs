@@ -1,0 +1,76 @@
+using System.Diagnostics.Metrics;
+using RxChat.Core;
+
+namespace RxChat;
+
+/// <summary>
+/// The server's instruments, on one <see cref="Meter"/> named <see cref="MeterName"/>
+/// (read them with <c>dotnet-counters monitor -n RxChat --counters RxChat</c>):
+/// <list type="table">
+/// <item><term><c>rxchat.connections</c></term><description>open connections, named or not (up-down counter)</description></item>
+/// <item><term><c>rxchat.clients</c></term><description>connected clients, that is, named connections (up-down counter)</description></item>
+/// <item><term><c>rxchat.connections.accepted</c></term><description>connections accepted (counter)</description></item>
+/// <item><term><c>rxchat.lines.received</c></term><description>complete lines read from clients (counter)</description></item>
+/// <item><term><c>rxchat.lines.delivered</c></term><description>lines written to clients' sockets (counter)</description></item>
+/// <item><term><c>rxchat.lines.dropped</c></term><description>lines dropped for slow clients (counter)</description></item>
+/// <item><term><c>rxchat.disconnects</c></term><description>connections ended, tagged <c>reason</c> (a <see cref="DisconnectReason"/>, counter)</description></item>
+/// </list>
+/// </summary>
+public sealed class ChatMetrics : IDisposable
+{
+    /// <summary>The meter's name: <c>RxChat</c>.</summary>
+    public const string MeterName = "RxChat";
+
+    private readonly Meter _meter;
+    private readonly UpDownCounter<long> _connections;
+    private readonly UpDownCounter<long> _clients;
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _disconnects;
+
+    /// <summary>Creates the instruments on a new meter from <paramref name="meterFactory"/>, or on a meter of its own.</summary>
+    /// <param name="meterFactory">The host's meter factory; null for a standalone meter.</param>
+    public ChatMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _connections = _meter.CreateUpDownCounter<long>("rxchat.connections", "{connection}", "Open connections, named or not");
+        _clients = _meter.CreateUpDownCounter<long>("rxchat.clients", "{client}", "Connected clients (named connections)");
+        _accepted = _meter.CreateCounter<long>("rxchat.connections.accepted", "{connection}", "Connections accepted");
+        LinesReceived = _meter.CreateCounter<long>("rxchat.lines.received", "{line}", "Complete lines read from clients");
+        LinesDelivered = _meter.CreateCounter<long>("rxchat.lines.delivered", "{line}", "Lines written to clients");
+        LinesDropped = _meter.CreateCounter<long>("rxchat.lines.dropped", "{line}", "Lines dropped for slow clients");
+        _disconnects = _meter.CreateCounter<long>("rxchat.disconnects", "{connection}", "Connections ended, by reason");
+    }
+
+    /// <summary>The meter the instruments are on.</summary>
+    public Meter Meter => _meter;
+
+    internal Counter<long> LinesReceived { get; }
+
+    internal Counter<long> LinesDelivered { get; }
+
+    internal Counter<long> LinesDropped { get; }
+
+    /// <summary>Counts what a <see cref="ServerEvent"/> says: connections, clients and disconnects.</summary>
+    /// <param name="e">An event of the chat.</param>
+    public void Record(ServerEvent e)
+    {
+        switch (e)
+        {
+            case ConnectionOpened:
+                _accepted.Add(1);
+                _connections.Add(1);
+                break;
+            case ClientEntered:
+                _clients.Add(1);
+                break;
+            case ConnectionClosed closed:
+                _connections.Add(-1);
+                _clients.Add(closed.Name is null ? 0 : -1);
+                _disconnects.Add(1, new KeyValuePair<string, object?>("reason", closed.Reason.ToString()));
+                break;
+        }
+    }
+
+    /// <summary>Disposes the meter.</summary>
+    public void Dispose() => _meter.Dispose();
+}
