@@ -27,7 +27,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public IReadOnlyList<string> Errors { get { lock (_errors) { return [.. _errors]; } } }
 
     /// <summary>Starts the server; with <paramref name="waitForListening"/> returns once it prints <c>listening on</c>.</summary>
-    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, bool waitForListening = true)
+    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, bool waitForListening = true, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -40,6 +40,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var host = new HostProcess(new Process { StartInfo = info, EnableRaisingEvents = true });

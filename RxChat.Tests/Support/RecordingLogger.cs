@@ -3,16 +3,18 @@ using Microsoft.Extensions.Logging;
 
 namespace RxChat.Tests.Support;
 
-/// <summary>Records every log entry at <see cref="LogLevel.Warning"/> or above, with its exception.</summary>
-internal sealed class RecordingLogger : ILoggerProvider, ILogger
+/// <summary>Records every log entry at <see cref="MinimumLevel"/> or above (default Warning), with its exception.</summary>
+internal sealed class RecordingLogger(LogLevel minimumLevel = LogLevel.Warning) : ILoggerProvider, ILogger
 {
+    public LogLevel MinimumLevel => minimumLevel;
+
     public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => this;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= minimumLevel;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

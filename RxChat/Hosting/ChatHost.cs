@@ -47,11 +47,7 @@ public static class ChatHost
         ChatServerOptions options;
         try
         {
-            CheckArguments(args);
-            builder.Configuration
-                .AddJsonFile("appsettings.json", optional: true)
-                .AddEnvironmentVariables("RXCHAT_")
-                .AddCommandLine(args, ChatServerOptionsReader.SwitchMappings);
+            AddSources(builder.Configuration, args, Directory.GetCurrentDirectory());
             options = ChatServerOptionsReader.Read(builder.Configuration);
         }
         catch (FormatException e)
@@ -85,6 +81,19 @@ public static class ChatHost
         await output.FlushAsync().ConfigureAwait(false);
         await host.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// The configuration sources in rising precedence: <c>appsettings.json</c> in <paramref name="directory"/>,
+    /// <c>RXCHAT_</c> environment variables, the command line (checked first: known names, each once, with values).
+    /// </summary>
+    internal static IConfigurationBuilder AddSources(IConfigurationBuilder configuration, string[] args, string directory)
+    {
+        CheckArguments(args);
+        return configuration
+            .AddJsonFile(Path.Combine(directory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("RXCHAT_")
+            .AddCommandLine(args, ChatServerOptionsReader.SwitchMappings);
     }
 
     // Every argument is "--name value" or "--name=value" with a known name, each name once.

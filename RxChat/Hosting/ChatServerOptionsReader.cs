@@ -106,8 +106,7 @@ public static class ChatServerOptionsReader
 
     private static T Get<T>(IConfiguration configuration, string name, T fallback, Func<string, T> parse)
     {
-        // "idle-timeout" is also found as "idle_timeout" (from RXCHAT_IDLE_TIMEOUT) and "IdleTimeout" (appsettings.json).
-        var value = configuration[name] ?? configuration[name.Replace('-', '_')] ?? configuration[name.Replace("-", "", StringComparison.Ordinal)];
+        var value = Lookup(configuration, name);
         if (value is null)
         {
             return fallback;
@@ -121,6 +120,30 @@ public static class ChatServerOptionsReader
         {
             throw new FormatException($"--{name}: {e.Message}", e);
         }
+    }
+
+    // "idle-timeout" is also found as "idle_timeout" (from RXCHAT_IDLE_TIMEOUT) and "IdleTimeout" (appsettings.json).
+    // Sources are asked from the last added (the strongest) down, so that every spelling keeps its source's rank.
+    private static string? Lookup(IConfiguration configuration, string name)
+    {
+        string[] spellings = [name, name.Replace('-', '_'), name.Replace("-", "", StringComparison.Ordinal)];
+        if (configuration is not IConfigurationRoot root)
+        {
+            return spellings.Select(s => configuration[s]).FirstOrDefault(v => v is not null);
+        }
+
+        foreach (var provider in root.Providers.Reverse())
+        {
+            foreach (var spelling in spellings)
+            {
+                if (provider.TryGet(spelling, out var value) && value is not null)
+                {
+                    return value;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static string ParseHost(string value) =>

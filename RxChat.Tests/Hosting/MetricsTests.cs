@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using NUnit.Framework;
+using RxChat.Hosting;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Hosting;
+
+/// <summary>The RxChat meter, read with a <see cref="MeterListener"/>, and what the logs say (and keep private).</summary>
+[CancelAfter(30_000)]
+public class MetricsTests
+{
+    [Test]
+    public async Task Meter_ConnectChatLeave_EveryInstrumentCounts()
+    {
+        var values = new ConcurrentDictionary<string, long>();
+        await using var server = TestServer.Start();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == server.Metrics.Meter)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var reason = tags.ToArray().Where(t => t.Key == "reason").Select(t => $"[{t.Value}]").FirstOrDefault() ?? "";
+            values.AddOrUpdate(instrument.Name + reason, value, (_, old) => old + value);
+        });
+        listener.Start();
+
+        var alice = await server.EnterAsync("alice");
+        var bob = await server.EnterAsync("bob");
+        await alice.ExpectAsync("bob has arrived");
+        var atPeak = (values.GetValueOrDefault("rxchat.connections"), values.GetValueOrDefault("rxchat.clients"));
+        await alice.SendAsync("one");
+        await alice.SendAsync("two");
+        await bob.ReadUntilAsync("alice: two");
+        await alice.ReadUntilAsync("alice: two");
+        await bob.SendAsync("/quit");
+        await alice.ExpectAsync("bob has left");
+        alice.ShutdownSend();
+        await alice.ReadToEndAsync();
+        await server.StopAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(atPeak, Is.EqualTo((2L, 2L)), "connected, and named");
+            Assert.That(values.GetValueOrDefault("rxchat.connections"), Is.Zero);
+            Assert.That(values.GetValueOrDefault("rxchat.clients"), Is.Zero);
+            Assert.That(values.GetValueOrDefault("rxchat.connections.accepted"), Is.EqualTo(2));
+            Assert.That(values.GetValueOrDefault("rxchat.lines.received"), Is.EqualTo(5), "two names, two lines, /quit");
+            // alice: prompt, You are, Current clients, bob has arrived, two lines, bob has left = 7; bob: prompt,
+            // You are, Current clients, two lines = 5.
+            Assert.That(values.GetValueOrDefault("rxchat.lines.delivered"), Is.EqualTo(12));
+            Assert.That(values.GetValueOrDefault("rxchat.disconnects[Quit]"), Is.EqualTo(1));
+            Assert.That(values.GetValueOrDefault("rxchat.disconnects[EndOfStream]"), Is.EqualTo(1));
+        });
+        await alice.DisposeAsync();
+        await bob.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Meter_SlowClient_CountsDroppedLines()
+    {
+        long dropped = 0;
+        await using var server = TestServer.Start(new ChatServerOptions { OutboxCapacity = 2, RateLimit = 0, ShutdownTimeout = TimeSpan.FromMilliseconds(200) });
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == server.Metrics.Meter && instrument.Name == "rxchat.lines.dropped")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref dropped, value));
+        listener.Start();
+        var stuck = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        await stuck.ConnectAsync(server.EndPoint);
+        await stuck.SendAsync("stuck\n"u8.ToArray());
+        await using var talker = await server.EnterAsync("talker");
+        var echoed = Task.Run(() => talker.ReadUntilAsync($"talker: 1999 {new string('x', 400)}"));
+        for (var i = 0; i < 2000; i++)
+        {
+            await talker.SendAsync($"{i} {new string('x', 400)}");
+        }
+
+        await echoed;
+        await server.StopAsync(); // every writer has taken every line by then
+        stuck.Dispose();
+
+        Assert.That(Interlocked.Read(ref dropped), Is.GreaterThan(0));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Logs_TellArrivalsAndDeparturesWithReason_ChatTextOnlyWhenAsked(bool logMessages)
+    {
+        var logs = new RecordingLogger(LogLevel.Information);
+        using (var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information)))
+        {
+            await using var server = TestServer.Start(new ChatServerOptions { LogMessages = logMessages }, factory);
+            await using var alice = await server.EnterAsync("alice");
+            await alice.SendAsync("a secret");
+            await alice.ExpectAsync("alice: a secret");
+            await alice.SendAsync("/quit");
+            await alice.ReadToEndAsync();
+            await server.StopAsync();
+        }
+
+        var messages = logs.Entries.Select(e => e.Message).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(messages, Has.Some.Contains("alice").And.Contains("arrived"));
+            Assert.That(messages, Has.Some.Contains("alice").And.Contains("Quit"));
+            Assert.That(messages.Any(m => m.Contains("a secret", StringComparison.Ordinal)), Is.EqualTo(logMessages));
+        });
+    }
+}

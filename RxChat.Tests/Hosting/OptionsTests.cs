@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Configuration;
+using NUnit.Framework;
+using RxChat.Hosting;
+
+namespace RxChat.Tests.Hosting;
+
+/// <summary>Options from appsettings.json, RXCHAT_ environment variables and the command line, in that rising precedence.</summary>
+[NonParallelizable]
+public class OptionsTests
+{
+    private string _directory = null!;
+    private readonly List<string> _variables = [];
+
+    [SetUp]
+    public void CreateDirectory() => _directory = Directory.CreateTempSubdirectory("rxchat-options").FullName;
+
+    [TearDown]
+    public void Clean()
+    {
+        Directory.Delete(_directory, recursive: true);
+        foreach (var name in _variables)
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    private void SetEnvironment(string name, string value)
+    {
+        _variables.Add(name);
+        Environment.SetEnvironmentVariable(name, value);
+    }
+
+    private ChatServerOptions Read(params string[] args) =>
+        ChatServerOptionsReader.Read(ChatHost.AddSources(new ConfigurationBuilder(), args, _directory).Build());
+
+    [Test]
+    public void Nothing_GivesTheProtocolDefaults()
+    {
+        Assert.That(Read(), Is.EqualTo(new ChatServerOptions()));
+    }
+
+    [Test]
+    public void EachSource_IsRead()
+    {
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """{ "max-clients": 7, "OutboxCapacity": 9 }""");
+        SetEnvironment("RXCHAT_IDLE_TIMEOUT", "90s");
+        SetEnvironment("RXCHAT_slow-client-policy", "disconnect");
+
+        var options = Read("--port", "0", "--rate-limit=2.5", "--shutdown-timeout", "00:00:02");
+
+        Assert.That(options, Is.EqualTo(new ChatServerOptions
+        {
+            MaxClients = 7, OutboxCapacity = 9, IdleTimeout = TimeSpan.FromSeconds(90), SlowClientPolicy = SlowClientPolicy.Disconnect,
+            Port = 0, RateLimit = 2.5, ShutdownTimeout = TimeSpan.FromSeconds(2),
+        }));
+    }
+
+    [Test]
+    public void Precedence_CommandLineOverEnvironmentOverFile()
+    {
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """{ "port": 1001, "max-clients": 1, "rate-burst": 3 }""");
+        SetEnvironment("RXCHAT_PORT", "1002");
+        SetEnvironment("RXCHAT_MAX_CLIENTS", "2");
+
+        var options = Read("--port", "1003");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(options.Port, Is.EqualTo(1003), "command line over environment");
+            Assert.That(options.MaxClients, Is.EqualTo(2), "environment over file");
+            Assert.That(options.RateBurst, Is.EqualTo(3), "file over default");
+        });
+    }
+
+    [TestCase("300ms", 0.3)]
+    [TestCase("90s", 90)]
+    [TestCase("5m", 300)]
+    [TestCase("1h", 3600)]
+    [TestCase("30", 30)]
+    [TestCase("0", 0)]
+    [TestCase("00:05:00", 300)]
+    public void Duration_AllForms_Parse(string text, double seconds)
+    {
+        Assert.That(ChatServerOptionsReader.ParseDuration(text), Is.EqualTo(TimeSpan.FromSeconds(seconds)));
+    }
+
+    [TestCase("-1s")]
+    [TestCase("5 minutes")]
+    [TestCase("")]
+    [TestCase("1d")]
+    public void Duration_Bad_Throws(string text)
+    {
+        Assert.That(() => ChatServerOptionsReader.ParseDuration(text), Throws.InstanceOf<FormatException>());
+    }
+
+    [Test]
+    public void BadValueInEnvironment_NamesTheOption()
+    {
+        SetEnvironment("RXCHAT_PORT", "abc");
+
+        Assert.That(() => Read(), Throws.InstanceOf<FormatException>().With.Message.Contains("--port"));
+    }
+}
