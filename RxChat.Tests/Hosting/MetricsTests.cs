@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using RxChat.Hosting;
@@ -81,13 +83,15 @@ public class MetricsTests
         await stuck.ConnectAsync(server.EndPoint);
         await stuck.SendAsync("stuck\n"u8.ToArray());
         await using var talker = await server.EnterAsync("talker");
-        var echoed = Task.Run(() => talker.ReadUntilAsync($"talker: 1999 {new string('x', 400)}"));
-        for (var i = 0; i < 2000; i++)
+        var said = server.Events.OfType<RxChat.Core.MessageSent>().FirstAsync(m => m.Text.StartsWith("2999 ", StringComparison.Ordinal)).ToTask();
+
+        // 6 MB for two clients that do not read: more than the kernel's buffers hold, past the outbox of 2.
+        for (var i = 0; i < 3000; i++)
         {
-            await talker.SendAsync($"{i} {new string('x', 400)}");
+            await talker.SendAsync($"{i} {new string('x', 2000)}");
         }
 
-        await echoed;
+        await said;
         await server.StopAsync(); // every writer has taken every line by then
         stuck.Dispose();
 

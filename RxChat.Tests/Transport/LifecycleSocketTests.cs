@@ -21,20 +21,25 @@ public class LifecycleSocketTests
         await using var bob = await server.EnterAsync("bob");
         await alice.ExpectAsync("bob has arrived");
 
-        // bob keeps talking; alice says nothing and is disconnected after a second.
-        var talking = Task.Run(async () =>
+        // bob keeps talking (every 200 ms) until alice, who says nothing, has been disconnected.
+        var aliceHeard = Task.Run(alice.ReadToEndAsync);
+        var bobHeard = new List<string>();
+        using (var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(200)))
         {
-            for (var i = 0; i < 20; i++)
+            while (!aliceHeard.IsCompleted && await pace.WaitForNextTickAsync())
             {
                 await bob.SendAsync("/who");
-                await bob.ReadLineAsync();
             }
-        });
-        var aliceHeard = await alice.ReadToEndAsync();
-        await talking;
+        }
 
-        Assert.That(aliceHeard.Last(), Is.EqualTo("Disconnected: idle"));
-        Assert.That(await bob.ReadUntilAsync("alice has left"), Is.Empty.Or.All.StartsWith("Current clients"));
+        await bob.SendAsync("/who");
+        bobHeard.AddRange(await bob.ReadUntilAsync("Current clients: bob"));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await aliceHeard).Last(), Is.EqualTo("Disconnected: idle"));
+            Assert.That(bobHeard.Count(l => l == "alice has left"), Is.EqualTo(1));
+        });
     }
 
     private static string Padded(int i, int size) => $"line {i} ".PadRight(size, 'x');
