@@ -36,13 +36,14 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly AsyncSubject<Unit> _shutdown = new();
     private readonly Subject<IChatConnection> _inProcess = new();
     private readonly Task _allClosed;
+    private readonly Task _eventsDone;
     private readonly IDisposable _subscription;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopRequested;
 
     private ChatServer(
         ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener,
-        IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger)
+        IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer)
     {
         _options = options;
         _scheduler = scheduler;
@@ -59,8 +60,10 @@ public sealed class ChatServer : IAsyncDisposable
             connections ?? Observable.Never<IChatConnection>());
         var events = new Broadcaster(options, scheduler, writerScheduler).Run(all, _shutdown).Publish();
         Events = events.AsObservable();
+        _eventsDone = events.IgnoreElements().Select(_ => Unit.Default).DefaultIfEmpty().ToTask();
         _subscription = new CompositeDisposable(
             events.Subscribe(e => Report(e, logger), e => HostingLog.ChatFailed(logger, e)),
+            observer is null ? Disposable.Empty : events.Subscribe(observer),
             events.Connect(),
             accepted.Connect());
         HostingLog.Listening(logger, EndPoint, options);
@@ -91,11 +94,14 @@ public sealed class ChatServer : IAsyncDisposable
     /// Connections from a transport of your own, served next to the TCP ones; each is subscribed once.
     /// </param>
     /// <param name="meterFactory">Where the <c>RxChat</c> meter comes from; default a meter of the server's own.</param>
+    /// <param name="events">
+    /// Subscribed to <see cref="Events"/> before the first connection is taken, so that it misses nothing.
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound (for example, the port is in use).</exception>
     public static ChatServer Start(
         ChatServerOptions options, IScheduler? scheduler = null, IScheduler? writerScheduler = null, ILoggerFactory? loggerFactory = null,
-        IObservable<IChatConnection>? connections = null, IMeterFactory? meterFactory = null)
+        IObservable<IChatConnection>? connections = null, IMeterFactory? meterFactory = null, IObserver<ServerEvent>? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         scheduler ??= ChatSchedulers.Time;
@@ -104,7 +110,7 @@ public sealed class ChatServer : IAsyncDisposable
         try
         {
             var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
-            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"));
+            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"), events);
         }
         catch
         {
@@ -137,13 +143,36 @@ public sealed class ChatServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Joins an in-process client whose words depend on what it hears (a bot): <paramref name="converse"/>
+    /// gets the lines the client receives and returns what it says. What it hears is subscribed before the server
+    /// sends it anything, so no line is missed (unlike wiring a subject to <see cref="Connect(IObservable{string}, string)"/>
+    /// after the fact).
+    /// </summary>
+    /// <param name="converse">From the lines heard (hot; starting with the prompt) to the lines said.</param>
+    /// <param name="remoteAddress">The address shown for it.</param>
+    /// <returns>As <see cref="Connect(IObservable{string}, string)"/>: what the client hears.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="converse"/> is null.</exception>
+    public IObservable<string> Connect(Func<IObservable<string>, IObservable<string>> converse, string remoteAddress = "in-process")
+    {
+        ArgumentNullException.ThrowIfNull(converse);
+        return Observable.Create<string>(observer =>
+        {
+            var heard = new Subject<string>();
+            var subscription = heard.Subscribe(observer);
+            var connection = new InProcessConnection(Observable.Defer(() => converse(heard)), heard, _options.MaxLineLength, remoteAddress);
+            _inProcess.OnNext(connection);
+            return new CompositeDisposable(Disposable.Create(connection.Leave), subscription);
+        });
+    }
+
+    /// <summary>
     /// Shuts down gracefully (PROTOCOL.md, Shutdown): stops accepting, sends every connection
     /// <c>Server shutting down</c> after what is queued for it, waits up to
     /// <see cref="ChatServerOptions.ShutdownTimeout"/> for the lines to be written and the connections to close,
     /// then closes what is left. Calling it again returns the same task.
     /// </summary>
     /// <param name="cancellationToken">Cuts the wait short: connections still open are closed at once.</param>
-    /// <returns>Completes when every connection is closed; never fails.</returns>
+    /// <returns>Completes when every connection is closed and <see cref="Events"/> has completed; never fails.</returns>
     public Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
@@ -201,6 +230,9 @@ public sealed class ChatServer : IAsyncDisposable
 
         _listener.Dispose();
         await _allClosed.ConfigureAwait(false);
+
+        // In-process connections end as soon as they are closed; a transport of the caller's gets a second.
+        await Task.WhenAny(_eventsDone, Observable.Timer(TimeSpan.FromSeconds(1), _scheduler).ToTask()).ConfigureAwait(false);
         _stopped.TrySetResult();
     }
 }

@@ -24,9 +24,11 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     // Most lines in one gather write; bounds the segment list, not the outbox.
     private const int MaxLinesPerWrite = 256;
 
-    // How long a closing connection waits for the peer's end of stream before it closes the socket, so that
-    // input still arriving does not turn the close into a reset that could destroy the last lines sent.
-    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
+    // How long a closing connection, its lines written and its side shut, waits for the peer's end of stream
+    // before it closes the socket: input arriving after the close would turn it into a reset, which can destroy
+    // the last lines before the peer reads them. The reader keeps draining meanwhile. Short, because nc and
+    // telnet do not close on the server's end of stream, and shutdown waits for this.
+    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(1);
 
     private readonly Socket _socket;
     private readonly ChatServerOptions _options;
