@@ -137,6 +137,7 @@ stop_server() {
   server_pid=
 }
 
+load_before=$(cut -d ' ' -f 1 /proc/loadavg)
 results=$work/results.jsonl
 : >"$results"
 
@@ -225,6 +226,8 @@ python3 - "$machine" <<EOF
 import json, sys
 info = {
     "nproc": "$(nproc)",
+    "load_before": "$load_before",
+    "load_after": "$(cut -d ' ' -f 1 /proc/loadavg)",
     "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)",
     "memory": "$(free -h 2>/dev/null | awk '/^Mem:/ { print $2 }')",
     "kernel": "$(uname -r)",

@@ -83,6 +83,10 @@ def main():
     results, machine, out = load(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3]
     by = {}
     for r in results:
+        # The harness's share of its core while the run was measured; near 1 means it was a limit too.
+        span = r.get("window_s") or r.get("elapsed_s")
+        if isinstance(r.get("harness_cpu_s"), (int, float)) and span:
+            r["harness_load"] = r["harness_cpu_s"] / span
         by.setdefault((r["row"], r["server"]), []).append(r)
 
     def runs(row, server):
@@ -98,6 +102,8 @@ def main():
     w("")
     quick = " **(--quick smoke test: small loads, not comparable)**" if machine["quick"] else ""
     w(f"- Date: {machine['date']}; commit `{machine['commit']}`{' with uncommitted changes' if machine['dirty'] else ''}{quick}")
+    w(f"- Load average (1 min) before and after the runs: {machine.get('load_before', '?')}, "
+      f"{machine.get('load_after', '?')} (anything above the harness and the server is other work on the machine)")
     w(f"- Machine: {machine['nproc']} CPUs (`nproc`), {machine['cpu']}, {machine['memory']} memory, Linux {machine['kernel']}; "
       f".NET SDK {machine['dotnet']}, {machine['go']}")
     w(f"- Method: each server fresh for every run; the two alternate (order flipped every run); pinning: "
@@ -135,6 +141,11 @@ def main():
     row("slow consumers: server RSS peak, KB", "slow", "rss_max_kb")
     row("churn: connect-name-send 3-disconnect cycles/s (50 workers)", "churn", "connects_per_s")
     w("")
+    harness = median(runs("fanout", "rxchat") + runs("fanout", "gochat"), "harness_load")
+    if harness is not None and harness > 0.85:
+        w(f"**The unpaced fan-out figures are lower bounds:** the harness used {harness:.0%} of its core (median over "
+          f"both servers' runs; `harness_cpu_s / window_s`), so it was a limit as well as the server.")
+        w("")
     w("Lower is better for latency, memory and threads; higher for throughput and cycles/s. The slow-consumer run "
       "passes only if the fast receivers lose nothing and the server stays responsive (see below).")
     w("")
@@ -143,7 +154,7 @@ def main():
     w("")
     details = {
         "fanout": ["throughput", "lost", "total_order", "p50_us", "p99_us", "window_s", "server_cpu_s",
-                   "harness_cpu_s", "rss_max_kb", "threads_after"],
+                   "harness_cpu_s", "harness_load", "rss_max_kb", "threads_after"],
         "latency": ["throughput", "lost", "p50_us", "p90_us", "p99_us", "max_us", "server_cpu_s", "harness_cpu_s"],
         "idle": ["connected", "ready_s", "lines_drained", "bytes_per_conn", "rss_before_kb", "rss_after_kb",
                  "threads_before", "threads_after", "server_cpu_s"],
@@ -165,7 +176,7 @@ def main():
         w("|---|---:|" + "---:|" * len(keys) + "---|")
         for server, label in SERVERS:
             for r in sorted(runs(name, server), key=lambda r: r["run"]):
-                cells = [fmt(r.get(k), 1 if isinstance(r.get(k), float) and abs(r.get(k)) < 1000 else 0)
+                cells = [fmt(r.get(k), 2 if k == "harness_load" else 1 if isinstance(r.get(k), float) and abs(r.get(k)) < 1000 else 0)
                          if k in r else "–" for k in keys]
                 w(f"| {label} | {r['run']} | " + " | ".join(cells) + f" | {'; '.join(problems(r)) or '–'} |")
         w("")
