@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Turns bench/compare.sh's runs (one JSON object per line) into OUT/benchmarks.md and OUT/fanout.csv.
+
+Usage: report.py RESULTS.jsonl MACHINE.json OUT_DIR
+"""
+import json
+import statistics
+import sys
+
+SERVERS = [("rxchat", "RxChat"), ("gochat", "Go (gopl ch8)")]
+SWEEP = [10, 30, 100, 300, 1000]
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def values(runs, key):
+    return [r[key] for r in runs if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+
+
+def median(runs, key):
+    v = values(runs, key)
+    return statistics.median(v) if v else None
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float) and digits == 0 and abs(x) < 10 and x != int(x):
+        return f"{x:.2f}"
+    return f"{x:,.{digits}f}"
+
+
+def spread(runs, key, scale=1.0, digits=0):
+    v = values(runs, key)
+    if not v:
+        return "–"
+    m = statistics.median(v) * scale
+    if len(v) == 1:
+        return fmt(m, digits)
+    return f"{fmt(m, digits)} ({fmt(min(v) * scale, digits)}–{fmt(max(v) * scale, digits)})"
+
+
+def count_true(runs, key):
+    v = [r.get(key) for r in runs if isinstance(r.get(key), bool)]
+    return f"{sum(v)}/{len(v)}" if v else "–"
+
+
+def problems(r):
+    """What went wrong in one run, as short phrases; empty if nothing did."""
+    found = []
+    if r.get("harness_rc") not in (0,):
+        found.append(f"harness exit status {r.get('harness_rc')}")
+    if r.get("ok") is False:
+        found.append("harness reported ok=false")
+    for key in ("lost", "duplicates", "out_of_order", "order_inversions", "corrupt", "disconnected", "server_errors",
+                "errors", "failed"):
+        if isinstance(r.get(key), (int, float)) and r[key] > 0:
+            found.append(f"{key}={fmt(r[key])}")
+    if r.get("total_order") is False:
+        found.append("total_order=false")
+    for key in ("timed_out", "stalled"):
+        if r.get(key) is True:
+            found.append(key)
+    if r.get("server_responsive") is False:
+        found.append("server_responsive=false (frozen)")
+    if r.get("server_alive") is False or r.get("alive_at_end") is False:
+        found.append("server process gone")
+    if r.get("settled") is False:
+        found.append("arrival notices did not settle")
+    status = r.get("server_status", "")
+    expected = "exit 0 after SIGTERM" if r["server"] == "rxchat" else "exit 143 after SIGTERM"
+    if status != expected:
+        found.append(f"server: {status}")
+    return found
+
+
+def main():
+    results, machine, out = load(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3]
+    by = {}
+    for r in results:
+        # The harness's share of its core while the run was measured; near 1 means it was a limit too.
+        span = r.get("window_s") or r.get("elapsed_s")
+        if isinstance(r.get("harness_cpu_s"), (int, float)) and span:
+            r["harness_load"] = r["harness_cpu_s"] / span
+        by.setdefault((r["row"], r["server"]), []).append(r)
+
+    def runs(row, server):
+        return by.get((row, server), [])
+
+    md = []
+    w = md.append
+    w("# Benchmarks: RxChat against the book's Go server")
+    w("")
+    w("Written by `bench/compare.sh` (do not edit by hand; run it again). The load comes from the neutral harness "
+      "`../shared/bench/chatload` (see its README for every key); the baseline is `../shared/bench/gochat`, the chat "
+      "server of *The Go Programming Language* ch. 8 as the seed gives it.")
+    w("")
+    quick = " **(--quick smoke test: small loads, not comparable)**" if machine["quick"] else ""
+    w(f"- Date: {machine['date']}; commit `{machine['commit']}`{' with uncommitted changes' if machine['dirty'] else ''}{quick}")
+    w(f"- Load average (1 min) before and after the runs: {machine.get('load_before', '?')}, "
+      f"{machine.get('load_after', '?')} (anything above the harness and the server is other work on the machine)")
+    w(f"- Machine: {machine['nproc']} CPUs (`nproc`), {machine['cpu']}, {machine['memory']} memory, Linux {machine['kernel']}; "
+      f".NET SDK {machine['dotnet']}, {machine['go']}")
+    w(f"- Method: each server fresh for every run; the two alternate (order flipped every run); pinning: "
+      f"{machine['pinning']}; loopback. Figures are medians of {machine['runs']} runs, (min–max) after them.")
+    w(f"- RxChat: Release build, `--port 0 {machine['rxchat_options']}`, plus `--outbox-capacity 0` for the "
+      f"unpaced fan-out rows. Go server: `gochat -addr 127.0.0.1:PORT`.")
+    w("")
+    w("## Results")
+    w("")
+    w("| figure | RxChat | Go (gopl ch8) | RxChat / Go |")
+    w("|---|---:|---:|---:|")
+
+    def row(label, name, key, scale=1.0, digits=0):
+        rx, go = median(runs(name, "rxchat"), key), median(runs(name, "gochat"), key)
+        ratio = f"{rx / go:.2f}" if rx is not None and go else "–"
+        w(f"| {label} | {spread(runs(name, 'rxchat'), key, scale, digits)} | "
+          f"{spread(runs(name, 'gochat'), key, scale, digits)} | {ratio} |")
+
+    def arg(name, key):
+        found = values(runs(name, "rxchat") + runs(name, "gochat"), key)
+        return f"{found[0]:,}" if found else "?"
+
+    row(f"fan-out throughput, deliveries/s (100 clients, 10 senders × {arg('fanout', 'm')} lines, unpaced)", "fanout",
+        "throughput")
+    row(f"p99 latency, ms, at 100k deliveries/s offered (100 clients, 10 senders × {arg('latency', 'm')} lines at "
+        f"100/s)", "latency", "p99_us", 1e-3, 1)
+    row("p50 latency, ms, same run", "latency", "p50_us", 1e-3, 2)
+    row(f"memory per idle connection, bytes ({arg('idle', 'c')} clients)", "idle", "bytes_per_conn")
+    row(f"server threads with {arg('idle', 'c')} clients", "idle", "threads_after")
+    row(f"slow consumers: fast receivers' deliveries/s (2 never read, 50 read; 5 senders × {arg('slow', 'm')} 1 KB "
+        f"lines at 500/s)", "slow", "throughput")
+    row("slow consumers: lines lost by the 50 fast receivers", "slow", "lost")
+    w(f"| slow consumers: runs that delivered every line to the fast receivers | "
+      f"{count_true(runs('slow', 'rxchat'), 'complete')} | {count_true(runs('slow', 'gochat'), 'complete')} | |")
+    row("slow consumers: server RSS peak, KB", "slow", "rss_max_kb")
+    row("churn: connect-name-send 3-disconnect cycles/s (50 workers)", "churn", "connects_per_s")
+    w("")
+    harness = median(runs("fanout", "rxchat") + runs("fanout", "gochat"), "harness_load")
+    if harness is not None and harness > 0.85:
+        w(f"**The unpaced fan-out figures are lower bounds:** the harness used {harness:.0%} of its core (median over "
+          f"both servers' runs; `harness_cpu_s / window_s`), so it was a limit as well as the server.")
+        w("")
+    w("Lower is better for latency, memory and threads; higher for throughput and cycles/s. The slow-consumer run "
+      "passes only if the fast receivers lose nothing and the server stays responsive (see below).")
+    w("")
+
+    w("## What each run found")
+    w("")
+    details = {
+        "fanout": ["throughput", "lost", "total_order", "p50_us", "p99_us", "window_s", "server_cpu_s",
+                   "harness_cpu_s", "harness_load", "rss_max_kb", "threads_after"],
+        "latency": ["throughput", "lost", "p50_us", "p90_us", "p99_us", "max_us", "server_cpu_s", "harness_cpu_s"],
+        "idle": ["connected", "ready_s", "lines_drained", "bytes_per_conn", "rss_before_kb", "rss_after_kb",
+                 "threads_before", "threads_after", "server_cpu_s"],
+        "slow": ["throughput", "lost", "complete", "stalled", "server_responsive", "server_dropped", "p99_us",
+                 "rss_max_kb", "server_cpu_s"],
+        "churn": ["cycles", "connects_per_s", "errors", "cycle_p50_ms", "cycle_p99_ms", "rss_before_kb",
+                  "rss_after_kb", "threads_after", "server_cpu_s"],
+    }
+    titles = {"fanout": "Fan-out throughput", "latency": "Paced latency", "idle": "Idle connections",
+              "slow": "Slow consumers", "churn": "Churn"}
+    for name, keys in details.items():
+        w(f"### {titles[name]}")
+        w("")
+        first = (runs(name, "rxchat") or runs(name, "gochat") or [{}])[0]
+        if first.get("harness_args"):
+            w(f"`chatload {first['harness_args']}`")
+            w("")
+        w("| server | run | " + " | ".join(keys) + " | problems |")
+        w("|---|---:|" + "---:|" * len(keys) + "---|")
+        for server, label in SERVERS:
+            for r in sorted(runs(name, server), key=lambda r: r["run"]):
+                cells = [fmt(r.get(k), 2 if k == "harness_load" else 1 if isinstance(r.get(k), float) and abs(r.get(k)) < 1000 else 0)
+                         if k in r else "–" for k in keys]
+                w(f"| {label} | {r['run']} | " + " | ".join(cells) + f" | {'; '.join(problems(r)) or '–'} |")
+        w("")
+
+    sweep = [(c, median(runs(f"sweep{c}", "rxchat"), "throughput"), median(runs(f"sweep{c}", "gochat"), "throughput"))
+             for c in SWEEP if runs(f"sweep{c}", "rxchat") or runs(f"sweep{c}", "gochat")]
+    if sweep:
+        w("## Fan-out throughput against client count")
+        w("")
+        w(f"10 senders, unpaced, about {fmt(values(runs('sweep100', 'rxchat') or runs('sweep100', 'gochat'), 'expected')[0] if values(runs('sweep100', 'rxchat') or runs('sweep100', 'gochat'), 'expected') else None)} "
+          f"deliveries per run; medians of {machine['sweep_runs']} runs; RxChat with `--outbox-capacity 0`.")
+        w("")
+        w("![deliveries/s against client count](fanout.png)")
+        w("")
+        w("| clients | RxChat deliveries/s | Go deliveries/s | RxChat / Go | problems |")
+        w("|---:|---:|---:|---:|---|")
+        for c, rx, go in sweep:
+            found = sorted({f"{r['server']}: {p}" for s, _ in SERVERS for r in runs(f"sweep{c}", s) for p in problems(r)})
+            ratio = f"{rx / go:.2f}" if rx is not None and go else "–"
+            w(f"| {c:,} | {fmt(rx)} | {fmt(go)} | {ratio} | {'; '.join(found) or '–'} |")
+        w("")
+        with open(f"{out}/fanout.csv", "w") as f:
+            f.write("clients,rxchat,gochat\n")
+            for c, rx, go in sweep:
+                f.write(f"{c},{'' if rx is None else rx},{'' if go is None else go}\n")
+
+    w("## Anomalies")
+    w("")
+    bad = [r for r in results if problems(r)]
+    if not bad:
+        w("None: every run completed, and both servers exited as expected.")
+    else:
+        w("Every run in which something went wrong, with what the server wrote on standard error (last lines). "
+          "The Go server has no signal handler, so its exit status 143 after SIGTERM is normal; RxChat should exit 0.")
+        w("")
+        for r in sorted(bad, key=lambda r: (r["row"], r["server"], r["run"])):
+            w(f"- **{r['row']}, {r['server']}, run {r['run']}**: {'; '.join(problems(r))}")
+            if r.get("harness_output"):
+                w("  harness output (no JSON line): `" + " / ".join(r["harness_output"][-5:]) + "`")
+            if r.get("server_stderr_lines"):
+                w(f"  server stderr ({r['server_stderr_lines']} lines), last: `" + " / ".join(r["server_stderr"][-3:])[:400] + "`")
+    w("")
+    w("## Reading the numbers")
+    w("")
+    w("- Both servers run on one core each time, next to a harness on the other; on this shared 2-CPU machine "
+      "absolute figures drift between runs, ratios within one run much less. `harness_cpu_s` close to the run's "
+      "length would mean the harness, not the server, was the limit.")
+    w("- Unpaced latency is queueing (all lines enter TCP at once); the paced run is the latency figure.")
+    w("- Memory per idle connection is the server's RSS growth over the idle run's connections divided by their number (harness "
+      "`bytes_per_conn`), after the C²/2 arrival notices have drained.")
+    w("")
+    with open(f"{out}/benchmarks.md", "w") as f:
+        f.write("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
