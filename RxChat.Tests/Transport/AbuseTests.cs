@@ -42,7 +42,7 @@ public class AbuseTests
                     throw new InvalidOperationException($"polite client lost lines: {line}; heard {string.Join(",", heard.Select(h => h.Value.Count))}");
                 }
 
-                if (line.Length > 3 && line[0] == 'w' && line[2] == ':' && char.IsAsciiDigit(line[1]))
+                if (line.Length > 3 && line[0] == 'w' && line[2] == ':' && line[1] >= '0' && line[1] < '0' + polite)
                 {
                     heard[line[1] - '0'].Add(line[4..]);
                     ended += line.EndsWith("end", StringComparison.Ordinal) ? 1 : 0;
