@@ -202,12 +202,20 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     private async Task SendAsync()
     {
-        var batch = new List<ArraySegment<byte>>(MaxLinesPerWrite);
+        var batch = new List<ArraySegment<byte>>();
         var reader = _outbox.Reader;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                // The writer hands over one line per ObserveOn hop; with a single line waiting, step back once so
+                // that the lines already on their way join this write (measured: about one send per delivered line
+                // without it).
+                if (Volatile.Read(ref _queued) < 2)
+                {
+                    await Task.Yield();
+                }
+
                 var taken = 0;
                 while (batch.Count < MaxLinesPerWrite && reader.TryRead(out var queued))
                 {
@@ -229,6 +237,12 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             TransportLog.WriteFailed(_logger, Id, e.Message);
+            _outbox.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            // A bug, not the network: it ends this connection only, and says so. Closed never fails.
+            TransportLog.Unexpected(_logger, Id, e);
             _outbox.Writer.TryComplete();
         }
         finally
