@@ -144,7 +144,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     private async Task ReadAsync(IObserver<ReceivedLine> observer, CancellationToken unsubscribed)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(unsubscribed, _stopReading.Token);
-        var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false), new StreamPipeReaderOptions(leaveOpen: false));
+        var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false), new StreamPipeReaderOptions(leaveOpen: false, useZeroByteReads: true));
         var framer = new LineFramer(_options.MaxLineLength);
         try
         {
