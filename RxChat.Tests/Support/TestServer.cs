@@ -16,6 +16,4 @@ internal static class TestServer
     public static Task<LineClient> EnterAsync(this ChatServer server, string name) => LineClient.EnterAsync(server.EndPoint, name);
 
     public static Task<LineClient> ConnectAsync(this ChatServer server) => LineClient.ConnectAsync(server.EndPoint);
-
-    public static IPEndPoint EndPointOf(ChatServer server) => server.EndPoint;
 }

@@ -23,9 +23,6 @@ internal sealed class ClientInbox
     {
     }
 
-    /// <summary>An inbox wired to nothing, for tests of the fold alone.</summary>
-    public static ClientInbox Unwired() => new();
-
     /// <summary>Creates an inbox and subscribes <paramref name="writer"/> to it through <c>ObserveOn</c>.</summary>
     public static ClientInbox Wire(IObserver<OutgoingLine> writer, IObservable<OutgoingLine> broadcast, IScheduler writerScheduler)
     {

@@ -75,13 +75,9 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     /// <summary>Completes when the socket is closed; never fails.</summary>
     public Task Closed { get; }
 
-    /// <summary>Lines dropped for this client in all.</summary>
-    public long DroppedTotal => Interlocked.Read(ref _droppedTotal);
-
     /// <summary>Socket writes made (each carries one or more lines).</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
-    private long _droppedTotal;
     private long _writes;
 
     void IObserver<OutgoingLine>.OnNext(OutgoingLine line)
@@ -96,7 +92,6 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
             }
 
             _dropped++;
-            Interlocked.Increment(ref _droppedTotal);
             _metrics?.LinesDropped.Add(1);
             return;
         }
