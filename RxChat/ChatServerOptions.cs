@@ -27,7 +27,7 @@ public sealed record ChatServerOptions
     /// <summary>Lines per second a client may send (<c>--rate-limit</c>); default 20; 0 turns the limit off.</summary>
     public double RateLimit { get; init; } = 20;
 
-    /// <summary>Lines a client may send at once before the rate applies (<c>--rate-burst</c>); default 40; at least 1.</summary>
+    /// <summary>Lines a client may send at once before the rate applies (<c>--rate-burst</c>); default 40; 0 counts as 1 (PROTOCOL.md: the burst is at least 1).</summary>
     public int RateBurst { get; init; } = 40;
 
     /// <summary>Connections at once, named or not (<c>--max-clients</c>); default 10000; 0 turns the limit off.</summary>

@@ -22,7 +22,7 @@ public class ChatHostTests
     [TestCase("--idle-timeout", "-5s", "--idle-timeout", TestName = "Host_NegativeTimeout_Exits2")]
     [TestCase("--idle-timeout", "5x", "--idle-timeout", TestName = "Host_UnknownUnit_Exits2")]
     [TestCase("--slow-client-policy", "block", "--slow-client-policy", TestName = "Host_UnknownPolicy_Exits2")]
-    [TestCase("--rate-burst", "0", "--rate-burst", TestName = "Host_BurstBelowOne_Exits2")]
+    [TestCase("--rate-burst", "-1", "--rate-burst", TestName = "Host_NegativeBurst_Exits2")]
     [TestCase("--bogus", "1", "--bogus", TestName = "Host_UnknownOption_Exits2")]
     [TestCase("--Port", "1", "--Port", TestName = "Host_OptionInOtherCase_IsUnknown")]
     [TestCase("--port", "--host", "--port", TestName = "Host_OptionWithoutValue_Exits2")]

@@ -94,10 +94,16 @@ public class OptionsTests
     }
 
     [Test]
+    public void BurstOfZero_CountsAsOne()
+    {
+        Assert.That(Read("--rate-burst", "0").RateBurst, Is.EqualTo(1));
+    }
+
+    [Test]
     public void BadValueInEnvironment_NamesTheOption()
     {
         SetEnvironment("RXCHAT_PORT", "abc");
 
-        Assert.That(() => Read(), Throws.InstanceOf<FormatException>().With.Message.Contains("--port"));
+        Assert.That(() => Read(), Throws.InstanceOf<FormatException>().With.Message.Contains("--port").And.Message.Contains("RXCHAT_PORT"));
     }
 }

@@ -127,7 +127,7 @@ public class HostileInputTests
         await using var bob = await server.EnterAsync("bob");
         await alice.ExpectAsync("bob has arrived");
 
-        await bob.SendRawAsync([255, 251, 31, 255, 251, 32, .. Encoding.ASCII.GetBytes("hello"), 255, 244, 13, 10]);
+        await bob.SendRawAsync([255, 251, 31, 255, 251, 24, .. Encoding.ASCII.GetBytes("hello"), 255, 244, 13, 10]);
 
         Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob: hello"));
     }

@@ -133,7 +133,8 @@ public class LineFramerTests
     [TestCase(new byte[] { 255, 253, 1, (byte)'h', (byte)'i' }, "hi", TestName = "Telnet_DoEcho_IsRemoved")]
     [TestCase(new byte[] { (byte)'h', 255, 244, (byte)'i' }, "hi", TestName = "Telnet_InterruptProcess_IsRemoved")]
     [TestCase(new byte[] { 255, 250, 31, 0, 80, 0, 24, 255, 240, (byte)'o', (byte)'k' }, "ok", TestName = "Telnet_WindowSizeSubnegotiation_IsRemoved")]
-    [TestCase(new byte[] { 255, 251, 24, 255, 251, 32, 255, 251, 35, 255, 251, 39, (byte)'x' }, "x", TestName = "Telnet_LinuxClientOffers_AreRemoved")]
+    [TestCase(new byte[] { 255, 251, 24, 255, 251, 31, 255, 253, 3, (byte)'x' }, "x", TestName = "Telnet_TerminalTypeWindowSizeAndGoAheadOffers_AreRemoved")]
+    [TestCase(new byte[] { (byte)'a', (byte)'b', 255, 254, (byte)' ', (byte)'x' }, "ab\uFFFD\uFFFD x", TestName = "Telnet_FFFEBeforeASpace_IsInvalidUtf8NotACommand")]
     [TestCase(new byte[] { (byte)'x', 255, 254, (byte)'y' }, "x\uFFFD\uFFFDy", TestName = "Telnet_FFFEBeforeALetter_IsInvalidUtf8NotACommand")]
     [TestCase(new byte[] { (byte)'a', 255 }, "a\uFFFD", TestName = "Telnet_LoneIac_IsInvalidUtf8")]
     public void Telnet_Commands_AreRemovedBeforeDecoding(byte[] bytes, string expected)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace RxChat.Hosting;
 
@@ -56,7 +57,11 @@ public static class ChatHost
             return BadOption;
         }
 
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
+        builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+            })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
@@ -141,7 +146,7 @@ public static class ChatHost
           --idle-timeout DURATION     disconnect a client silent this long, 0 = never (default 5m)
           --max-line-length BYTES     longest line a client may send, 0 = no limit (default 4096)
           --rate-limit LINES/S        lines per second per client, 0 = no limit (default 20)
-          --rate-burst LINES          lines a client may send at once (default 40, at least 1)
+          --rate-burst LINES          lines a client may send at once, 0 counts as 1 (default 40)
           --max-clients N             connections at once, 0 = no limit (default 10000)
           --outbox-capacity LINES     lines queued per client, 0 = unbounded (default 1024)
           --slow-client-policy P      drop or disconnect (default drop)

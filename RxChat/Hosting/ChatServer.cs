@@ -212,7 +212,7 @@ public sealed class ChatServer : IAsyncDisposable
                 HostingLog.Message(logger, message.Id, message.Name, message.Kind, message.To, message.Text);
                 break;
             case ConnectionClosed closed:
-                HostingLog.Closed(logger, closed.Id, closed.Name, closed.Reason);
+                HostingLog.Closed(logger, closed.Id, closed.Name ?? "unnamed", closed.Reason);
                 break;
         }
     }

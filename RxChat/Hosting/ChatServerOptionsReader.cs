@@ -38,7 +38,7 @@ public static class ChatServerOptionsReader
             IdleTimeout = Get(configuration, "idle-timeout", o.IdleTimeout, ParseDuration),
             MaxLineLength = Get(configuration, "max-line-length", o.MaxLineLength, v => ParseInt(v, 0, int.MaxValue - 1)),
             RateLimit = Get(configuration, "rate-limit", o.RateLimit, ParseRate),
-            RateBurst = Get(configuration, "rate-burst", o.RateBurst, v => ParseInt(v, 1, int.MaxValue)),
+            RateBurst = Get(configuration, "rate-burst", o.RateBurst, v => Math.Max(1, ParseInt(v, 0, int.MaxValue))),
             MaxClients = Get(configuration, "max-clients", o.MaxClients, v => ParseInt(v, 0, int.MaxValue)),
             OutboxCapacity = Get(configuration, "outbox-capacity", o.OutboxCapacity, v => ParseInt(v, 0, int.MaxValue)),
             SlowClientPolicy = Get(configuration, "slow-client-policy", o.SlowClientPolicy, ParsePolicy),
@@ -118,7 +118,7 @@ public static class ChatServerOptionsReader
         }
         catch (FormatException e)
         {
-            throw new FormatException($"--{name}: {e.Message}", e);
+            throw new FormatException($"--{name} (RXCHAT_{name.Replace('-', '_').ToUpperInvariant()}): {e.Message}", e);
         }
     }
 

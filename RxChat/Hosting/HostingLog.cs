@@ -23,7 +23,7 @@ internal static partial class HostingLog
     public static partial void Renamed(ILogger logger, ConnectionId connectionId, string oldName, string newName);
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "Connection {ConnectionId} ({Name}) left: {Reason}")]
-    public static partial void Closed(ILogger logger, ConnectionId connectionId, string? name, DisconnectReason reason);
+    public static partial void Closed(ILogger logger, ConnectionId connectionId, string name, DisconnectReason reason);
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "{Kind} from {Name} on connection {ConnectionId} to {To}: {Text}")]
     public static partial void Message(ILogger logger, ConnectionId connectionId, string name, MessageKind kind, string? to, string text);

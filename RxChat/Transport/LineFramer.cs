@@ -86,10 +86,10 @@ internal struct LineFramer(int maxLength)
     /// <summary>
     /// Decodes a line, first removing telnet negotiation (RFC 854/855), which telnet clients send and which would
     /// otherwise reach others as U+FFFD garbage: <c>IAC WILL|WONT|DO|DONT option</c> and <c>IAC SB option ... IAC SE</c>
-    /// for options below 64 (every option telnet clients offer), and the two-byte commands <c>IAC NOP</c> to
+    /// for options below 32 (whose byte is a control character, never text), and the two-byte commands <c>IAC NOP</c> to
     /// <c>IAC GA</c>. Byte 255 (IAC) never occurs in UTF-8, so text is never taken for a command; any other
     /// invalid byte, a lone IAC included, becomes U+FFFD as PROTOCOL.md, Transport, says (<c>FF FE</c> before a
-    /// letter is two U+FFFD, not a command).
+    /// letter or a space is two U+FFFD, not a command).
     /// </summary>
     internal static string Decode(ReadOnlySequence<byte> bytes)
     {
@@ -116,7 +116,8 @@ internal struct LineFramer(int maxLength)
     }
 
     private const byte Iac = 255, Will = 251, Dont = 254, Subnegotiation = 250, SubnegotiationEnd = 240, Nop = 241, GoAhead = 249;
-    private const int MaxOption = 64;
+    // Options below 32: their byte is a control character, never text (NAWS 31, TTYPE 24, ECHO 1, SGA 3, ...).
+    private const int MaxOption = 32;
 
     // The length of the telnet command at input[start] (an IAC), or 0 when it is not one.
     private static int CommandLength(byte[] input, int start)
