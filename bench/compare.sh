@@ -43,6 +43,11 @@ sweep_runs=${sweep_runs:-$runs}
 case "$runs$sweep_runs" in *[!0-9]*|'') echo "compare.sh: --runs and --sweep-runs take a number" >&2; exit 2 ;; esac
 [ "$runs" -ge 1 ] || { echo "compare.sh: --runs must be at least 1" >&2; exit 2; }
 
+# Go builds the harness and the seed's server; a fresh machine of this kind lacks it, and Debian has it.
+if ! command -v go >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "compare.sh: installing Go (apt-get install golang-go)" >&2
+  { apt-get update -qq && apt-get install -y -qq golang-go; } >/dev/null 2>&1 || true
+fi
 for tool in dotnet go python3 taskset ss; do
   command -v "$tool" >/dev/null 2>&1 || { echo "compare.sh: $tool is not on PATH" >&2; exit 1; }
 done
