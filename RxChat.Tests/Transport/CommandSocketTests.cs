@@ -8,163 +8,122 @@ namespace RxChat.Tests.Transport;
 [CancelAfter(30_000)]
 public class CommandSocketTests
 {
-    private static async Task<(ChatServer Server, LineClient Alice, LineClient Bob)> TwoClientsAsync()
+    /// <summary>A server with alice and bob entered (alice has heard bob arrive); disposing it disposes all three.</summary>
+    private sealed record Room(ChatServer Server, LineClient Alice, LineClient Bob) : IAsyncDisposable
     {
-        var server = TestServer.Start();
-        var alice = await server.EnterAsync("alice");
-        var bob = await server.EnterAsync("bob");
-        await alice.ExpectAsync("bob has arrived");
-        return (server, alice, bob);
-    }
-
-    private static async Task DisposeAsync(ChatServer server, params LineClient[] clients)
-    {
-        foreach (var client in clients)
+        public static async Task<Room> EnterAsync()
         {
-            await client.DisposeAsync();
+            var server = TestServer.Start();
+            var alice = await server.EnterAsync("alice");
+            var bob = await server.EnterAsync("bob");
+            await alice.ExpectAsync("bob has arrived");
+            return new Room(server, alice, bob);
         }
 
-        await server.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await Alice.DisposeAsync();
+            await Bob.DisposeAsync();
+            await Server.DisposeAsync();
+        }
     }
 
     [Test]
     public async Task Who_OverSocket_ListsClients()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
-        {
-            await alice.SendAsync("/who");
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await alice.SendAsync("/who");
 
-            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("Current clients: alice, bob"));
-        }
-        finally
-        {
-            await DisposeAsync(server, alice, bob);
-        }
+        Assert.That(await alice.ReadLineAsync(), Is.EqualTo("Current clients: alice, bob"));
     }
 
     [Test]
     public async Task Nick_OverSocket_RenamesForEveryone()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
-        {
-            await alice.SendAsync("/nick Ally");
-            var seenByBob = await bob.ReadLineAsync();
-            await bob.SendAsync("/nick ALLY");
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await alice.SendAsync("/nick Ally");
+        var seenByBob = await bob.ReadLineAsync();
+        await bob.SendAsync("/nick ALLY");
 
-            Assert.Multiple(async () =>
-            {
-                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice is now known as Ally"));
-                Assert.That(seenByBob, Is.EqualTo("alice is now known as Ally"));
-                Assert.That(await bob.ReadLineAsync(), Does.StartWith("error: ").And.Contains("taken"));
-            });
-        }
-        finally
+        Assert.Multiple(async () =>
         {
-            await DisposeAsync(server, alice, bob);
-        }
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice is now known as Ally"));
+            Assert.That(seenByBob, Is.EqualTo("alice is now known as Ally"));
+            Assert.That(await bob.ReadLineAsync(), Does.StartWith("error: ").And.Contains("taken"));
+        });
     }
 
     [Test]
     public async Task Me_OverSocket_IsBroadcast()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
-        {
-            await bob.SendAsync("/me waves");
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await bob.SendAsync("/me waves");
 
-            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("* bob waves"));
-        }
-        finally
-        {
-            await DisposeAsync(server, alice, bob);
-        }
+        Assert.That(await alice.ReadLineAsync(), Is.EqualTo("* bob waves"));
     }
 
     [Test]
     public async Task Msg_OverSocket_IsPrivate()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
         await using var carol = await server.EnterAsync("carol");
-        try
-        {
-            await carol.SendAsync("/msg alice psst");
-            await carol.SendAsync("public");
+        await carol.SendAsync("/msg alice psst");
+        await carol.SendAsync("public");
 
-            Assert.Multiple(async () =>
-            {
-                Assert.That(await carol.ReadLineAsync(), Is.EqualTo("-> alice: psst"));
-                Assert.That(await alice.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived", "carol (private): psst" }));
-                Assert.That(await bob.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived" }));
-            });
-        }
-        finally
+        Assert.Multiple(async () =>
         {
-            await DisposeAsync(server, alice, bob);
-        }
+            Assert.That(await carol.ReadLineAsync(), Is.EqualTo("-> alice: psst"));
+            Assert.That(await alice.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived", "carol (private): psst" }));
+            Assert.That(await bob.ReadUntilAsync("carol: public"), Is.EqualTo(new[] { "carol has arrived" }));
+        });
     }
 
     [Test]
     public async Task Quit_OverSocket_ClosesAndAnnounces()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
-        {
-            await bob.SendAsync("/quit");
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await bob.SendAsync("/quit");
 
-            Assert.Multiple(async () =>
-            {
-                Assert.That(await bob.ReadToEndAsync(), Is.Empty);
-                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob has left"));
-            });
-        }
-        finally
+        Assert.Multiple(async () =>
         {
-            await DisposeAsync(server, alice, bob);
-        }
+            Assert.That(await bob.ReadToEndAsync(), Is.Empty);
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob has left"));
+        });
     }
 
     [Test]
     public async Task Help_OverSocket_ListsSixCommands()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await alice.SendAsync("/HELP");
+        var help = new List<string>();
+        for (var i = 0; i < 6; i++)
         {
-            await alice.SendAsync("/HELP");
-            var help = new List<string>();
-            for (var i = 0; i < 6; i++)
-            {
-                help.Add((await alice.ReadLineAsync())!);
-            }
+            help.Add((await alice.ReadLineAsync())!);
+        }
 
-            Assert.That(help.Select(h => h.Split(' ')[0]), Is.EqualTo(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/help" }));
-        }
-        finally
-        {
-            await DisposeAsync(server, alice, bob);
-        }
+        Assert.That(help.Select(h => h.Split(' ')[0]), Is.EqualTo(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/help" }));
     }
 
     [Test]
     public async Task UnknownCommand_And_DoubleSlash_OverSocket()
     {
-        var (server, alice, bob) = await TwoClientsAsync();
-        try
-        {
-            await alice.SendAsync("/dance");
-            await alice.SendAsync("//dance");
+        await using var room = await Room.EnterAsync();
+        var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
+        await alice.SendAsync("/dance");
+        await alice.SendAsync("//dance");
 
-            Assert.Multiple(async () =>
-            {
-                Assert.That(await alice.ReadLineAsync(), Does.StartWith("error: unknown command"));
-                Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: /dance"));
-                Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: /dance"));
-            });
-        }
-        finally
+        Assert.Multiple(async () =>
         {
-            await DisposeAsync(server, alice, bob);
-        }
+            Assert.That(await alice.ReadLineAsync(), Does.StartWith("error: unknown command"));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: /dance"));
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: /dance"));
+        });
     }
 }
