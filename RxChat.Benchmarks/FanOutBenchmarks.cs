@@ -31,9 +31,9 @@ public class FanOutBenchmarks
     [Params(10, 100, 1_000, 10_000)]
     public int Clients { get; set; }
 
-    /// <summary>Where writers receive their lines; see <see cref="WriterScheduler"/>.</summary>
-    [Params(WriterScheduler.CurrentThread, WriterScheduler.ThreadPool)]
-    public WriterScheduler Writers { get; set; }
+    /// <summary>Where writers receive their lines; see <see cref="WriterKind"/>.</summary>
+    [Params(WriterKind.CurrentThread, WriterKind.ThreadPool)]
+    public WriterKind Writers { get; set; }
 
     /// <summary>
     /// Starts the chat and names <see cref="Clients"/> connections <c>c0</c>, <c>c1</c>, ... (each arrival is
@@ -43,7 +43,7 @@ public class FanOutBenchmarks
     public void Setup()
     {
         var options = new ChatServerOptions { RateLimit = 0, IdleTimeout = TimeSpan.Zero, MaxClients = 0, OutboxCapacity = 0 };
-        var writers = Writers == WriterScheduler.CurrentThread ? CurrentThreadScheduler.Instance : ChatSchedulers.Writers;
+        var writers = Writers == WriterKind.CurrentThread ? CurrentThreadScheduler.Instance : ChatSchedulers.Writers;
         var broadcaster = new Broadcaster(options, ChatSchedulers.Time, writers);
         _chat = broadcaster.Run(_arrivals, _lines, _departures).Subscribe();
 

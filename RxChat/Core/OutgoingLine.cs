@@ -20,9 +20,10 @@ public sealed class OutgoingLine
     {
     }
 
-    internal OutgoingLine(string text, bool isClosing)
+    internal OutgoingLine(string text, bool isClosing, bool isNotice = false)
     {
         IsClosing = isClosing;
+        IsNotice = isNotice;
         ArgumentNullException.ThrowIfNull(text);
         if (text.Contains('\n'))
         {
@@ -40,6 +41,12 @@ public sealed class OutgoingLine
     /// takes no outbox slot (PROTOCOL.md, Limits and bad input, slow clients).
     /// </summary>
     public bool IsClosing { get; }
+
+    /// <summary>The <c>(N messages dropped)</c> line, which takes no outbox slot.</summary>
+    internal bool IsNotice { get; }
+
+    /// <summary>Whether the line counts against the outbox bound: every line but closing lines and notices.</summary>
+    internal bool TakesSlot => !IsClosing && !IsNotice;
 
     /// <summary>The text, without the line terminator.</summary>
     public string Text { get; }

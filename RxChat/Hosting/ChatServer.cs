@@ -52,8 +52,7 @@ public sealed class ChatServer : IAsyncDisposable
         _ownsMetrics = ownsMetrics;
         var accepted = listener.Accepted.TakeUntil(_shutdown).Publish();
 
-        // Completes when accepting has stopped and every accepted socket is closed.
-        _allClosed = accepted.SelectMany(c => c.Closed.ToObservable()).DefaultIfEmpty().ToTask();
+        _allClosed = listener.AllClosed;
         var all = Observable.Merge(
             accepted.Select(c => (IChatConnection)c),
             _inProcess,
@@ -136,7 +135,7 @@ public sealed class ChatServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(lines);
         return Observable.Create<string>(observer =>
         {
-            var connection = new InProcessConnection(lines, observer, _options.MaxLineLength, remoteAddress);
+            var connection = new InProcessConnection(lines, observer, _options.MaxLineLength, remoteAddress, _options.OutboxCapacity, _options.SlowClientPolicy);
             _inProcess.OnNext(connection);
             return Disposable.Create(connection.Leave);
         });
@@ -159,7 +158,7 @@ public sealed class ChatServer : IAsyncDisposable
         {
             var heard = new Subject<string>();
             var subscription = heard.Subscribe(observer);
-            var connection = new InProcessConnection(Observable.Defer(() => converse(heard)), heard, _options.MaxLineLength, remoteAddress);
+            var connection = new InProcessConnection(Observable.Defer(() => converse(heard)), heard, _options.MaxLineLength, remoteAddress, _options.OutboxCapacity, _options.SlowClientPolicy);
             _inProcess.OnNext(connection);
             return new CompositeDisposable(Disposable.Create(connection.Leave), subscription);
         });

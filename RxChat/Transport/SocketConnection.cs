@@ -1,9 +1,9 @@
-using System.IO.Pipelines;
+using System.Buffers;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using RxChat.Core;
 
@@ -11,57 +11,79 @@ namespace RxChat.Transport;
 
 /// <summary>
 /// One accepted TCP socket as an <see cref="IChatConnection"/>.
-/// Reading: a <see cref="PipeReader"/> over the socket, framed by <see cref="LineFramer"/>.
-/// Writing: the writer (called on the writer scheduler, never concurrently) puts lines in a bounded outbox and
-/// never waits; one send loop takes whatever is queued and writes it with one gather write (several lines, one
-/// system call). A slow client therefore delays nobody: when its outbox is full its lines are dropped and
-/// counted, and the next line that fits is preceded by <c>(N messages dropped)</c>, or under the
-/// <see cref="SlowClientPolicy.Disconnect"/> policy it is closed (PROTOCOL.md, Limits and bad input; the book's
-/// exercise 8.15). A failed write ends this connection only.
+/// Reading: zero-byte receives, then what the socket holds into a pooled buffer framed by <see cref="LineFramer"/>
+/// (an idle connection holds no buffer, one with an unfinished line only that line); the lines of one read form
+/// one <see cref="SendBatch"/>.
+/// Writing: the writer (called on the writer scheduler, never concurrently; with <see cref="WriterScheduler"/> on the
+/// broadcaster's thread) puts each line in the <see cref="Outbox"/>, by reference, and never waits; a send loop,
+/// started when lines wait and none runs, copies what has gathered into one pooled buffer per system call. The
+/// outbox is bounded by <see cref="ChatServerOptions.OutboxCapacity"/> lines (<see cref="OutboxBound"/>): a slow client
+/// delays nobody; when its outbox is full its lines are dropped and counted, and the next line that fits is
+/// preceded by <c>(N messages dropped)</c>, or under the <see cref="SlowClientPolicy.Disconnect"/> policy it is closed
+/// (PROTOCOL.md, Limits and bad input; the book's exercise 8.15). A failed write ends this connection only.
 /// </summary>
 internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine>
 {
-    // Most lines in one gather write; bounds the segment list, not the outbox.
-    private const int MaxLinesPerWrite = 256;
-
     // How long a closing connection, its lines written and its side shut, waits for the peer's end of stream
     // before it closes the socket: input arriving after the close would turn it into a reset, which can destroy
     // the last lines before the peer reads them. The reader keeps draining meanwhile. Short, because nc and
     // telnet do not close on the server's end of stream, and shutdown waits for this.
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(1);
 
+    private static readonly Action<object?> RunSends = static c => _ = ((SocketConnection)c!).SendAsync();
+
+    // Bytes a receive takes at most at a time, and the least room it asks for after an unfinished line.
+    private const int ReceiveBufferSize = 4096;
+    private const int MinimumReceive = 2048;
+
+    // Bytes one send copies at most (a longer line goes out on its own, from its own bytes).
+    private const int SendBufferSize = 16 * 1024;
+
     private readonly Socket _socket;
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ILogger _logger;
-    private readonly Channel<Queued> _outbox = Channel.CreateUnbounded<Queued>(new() { SingleReader = true, SingleWriter = true });
+    private readonly Outbox _outbox = new();
+    private readonly OutboxBound _bound;
     private readonly TaskCompletionSource _readEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stopReading = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _abort;
+    private readonly ChatMetrics? _metrics;
+    private readonly Action? _onClosed;
 
-    // Lines in the outbox that take a slot; written by the writer, decremented by the send loop.
-    private int _queued;
+    // 1 while a send loop runs or is scheduled; it stays 1 once the connection is closed.
+    private int _sending;
 
-    // Lines dropped since the last one that fitted; the writer's alone.
-    private long _dropped;
+    // The writer has completed: no more lines come.
+    private volatile bool _completed;
+
+    // The socket failed or was aborted: nothing more is written.
+    private volatile bool _failed;
 
     // The first reason this side ended the connection (-1: none yet); first cause wins.
     private int _closeReason = -1;
 
-    private readonly ChatMetrics? _metrics;
+    private long _writes;
 
-    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort, ChatMetrics? metrics = null)
+    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort, ChatMetrics? metrics = null, Action? closed = null)
     {
         _metrics = metrics;
+        _onClosed = closed;
         Id = id;
         _socket = socket;
+        _socket.Blocking = false; // a receive after the zero-byte wait takes what is there and never waits
         _options = options;
         _scheduler = scheduler;
         _logger = logger;
+        _bound = new OutboxBound(options.OutboxCapacity, options.SlowClientPolicy);
         RemoteAddress = EndPointText.Format(socket.RemoteEndPoint);
-        Lines = Observable.Create<ReceivedLine>(ReadAsync);
+        Lines = Observable.Create<ReceivedLine>(observer =>
+        {
+            // Unsubscribing does not stop the read: the connection's end does, once the core closes it.
+            _ = ReadAsync(observer);
+            return Disposable.Empty;
+        });
         _abort = abort.Register(static c => ((SocketConnection)c!).Abort(), this);
-        Closed = SendAsync();
     }
 
     public ConnectionId Id { get; }
@@ -73,114 +95,159 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     public IObserver<OutgoingLine> Writer => this;
 
     /// <summary>Completes when the socket is closed; never fails.</summary>
-    public Task Closed { get; }
+    public Task Closed => _closed.Task;
 
     /// <summary>Socket writes made (each carries one or more lines).</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
-    private long _writes;
-
     void IObserver<OutgoingLine>.OnNext(OutgoingLine line)
     {
-        var capacity = _options.OutboxCapacity;
-        if (!line.IsClosing && capacity > 0 && Volatile.Read(ref _queued) >= capacity)
+        if (_completed || _failed)
         {
-            if (_options.SlowClientPolicy == SlowClientPolicy.Disconnect)
-            {
-                Stop(DisconnectReason.SlowConsumer);
-                return;
-            }
-
-            _dropped++;
-            _metrics?.LinesDropped.Add(1);
             return;
         }
 
-        if (_dropped > 0 && _outbox.Writer.TryWrite(new Queued(new OutgoingLine($"({_dropped} messages dropped)"), TakesSlot: false)))
+        switch (_bound.Admit(line, out var notice))
         {
-            _dropped = 0;
+            case Admission.Dropped:
+                _metrics?.LinesDropped.Add(1);
+                return;
+            case Admission.Overflowed:
+                Stop(DisconnectReason.SlowConsumer);
+                return;
         }
 
-        var takesSlot = !line.IsClosing;
-        if (takesSlot)
+        if (notice is not null)
         {
-            Interlocked.Increment(ref _queued);
+            _outbox.Enqueue(notice);
         }
 
-        if (!_outbox.Writer.TryWrite(new Queued(line, takesSlot)) && takesSlot)
+        _outbox.Enqueue(line);
+        Kick();
+    }
+
+    void IObserver<OutgoingLine>.OnCompleted() => Complete();
+
+    void IObserver<OutgoingLine>.OnError(Exception error) => Complete();
+
+    // The writer's end: the send loop writes what is queued, then closes the connection.
+    private void Complete()
+    {
+        if (!_completed)
         {
-            Interlocked.Decrement(ref _queued);
+            _completed = true;
+            Kick();
         }
     }
 
-    void IObserver<OutgoingLine>.OnCompleted() => _outbox.Writer.TryComplete();
+    // Starts a send loop unless one runs: at the end of this thread's send batch, or on the pool.
+    private void Kick()
+    {
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            SendBatch.Schedule(RunSends, this);
+        }
+    }
 
-    void IObserver<OutgoingLine>.OnError(Exception error) => _outbox.Writer.TryComplete();
-
-    // Closes at once, without flushing (the end of a shutdown that ran out of time).
+    // Closes at once, without flushing (the end of a shutdown that ran out of time). Any thread.
     private void Abort()
     {
-        _outbox.Writer.TryComplete();
+        _failed = true;
         _socket.Dispose();
+        Kick();
     }
 
-    // Ends the connection from this side: nothing more is queued (what is queued is still written) and the
-    // lines fail with the reason, which the core turns into the departure.
+    // Ends the connection from this side (the writer's): nothing more is queued (what is queued is still written)
+    // and the lines fail with the reason, which the core turns into the departure. The reader is stopped from the
+    // pool, not here: this runs inside the broadcaster's step, and the departure must come after it.
     private void Stop(DisconnectReason reason)
     {
         if (Interlocked.CompareExchange(ref _closeReason, (int)reason, -1) == -1)
         {
             TransportLog.Stopped(_logger, Id, reason);
-            _outbox.Writer.TryComplete();
-            _stopReading.Cancel();
+            Complete();
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.StopReading(), this, preferLocal: false);
         }
     }
 
-    private async Task ReadAsync(IObserver<ReceivedLine> observer, CancellationToken unsubscribed)
+    // Wakes the reader, which then sees the reason. The socket may be gone already; then so is the reader.
+    private void StopReading()
     {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(unsubscribed, _stopReading.Token);
-        var reader = PipeReader.Create(new NetworkStream(_socket, ownsSocket: false), new StreamPipeReaderOptions(leaveOpen: false, useZeroByteReads: true));
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    // Reads until the end of the stream, a failure, or this side's stop. Lines go to the observer one read at a
+    // time, each read one send batch: every line it makes for a connection goes out in one write. Between reads
+    // the connection holds a buffer only for an unfinished line.
+    private async Task ReadAsync(IObserver<ReceivedLine> observer)
+    {
         var framer = new LineFramer(_options.MaxLineLength);
+        byte[]? input = null;
+        var length = 0;
         try
         {
             while (true)
             {
-                var result = await reader.ReadAsync(cancellation.Token).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (framer.TryRead(ref buffer, out var line))
+                // Wait for data without a buffer (a zero-byte receive): an idle connection holds none.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                input = Reserve(input, length);
+                if (Receive(input.AsSpan(length)) is not { } received)
                 {
-                    _metrics?.LinesReceived.Add(1);
-                    observer.OnNext(line);
+                    continue;
                 }
 
-                if (result.IsCompleted)
+                if (Volatile.Read(ref _closeReason) != -1)
                 {
-                    if (framer.TryReadFinal(buffer, out var last))
+                    // Stopped by this side (a slow consumer): what it still sends is not read.
+                    observer.OnError(new ConnectionClosedException((DisconnectReason)_closeReason));
+                    return;
+                }
+
+                length += received;
+                var buffer = new ReadOnlySequence<byte>(input, 0, length);
+                using (SendBatch.Begin())
+                {
+                    while (framer.TryRead(ref buffer, out var line))
+                    {
+                        _metrics?.LinesReceived.Add(1);
+                        observer.OnNext(line);
+                    }
+
+                    if (received == 0 && framer.TryReadFinal(buffer, out var last))
                     {
                         observer.OnNext(last);
                     }
+                }
 
+                if (received == 0)
+                {
                     break;
                 }
 
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                // What is left is an unfinished line (at most the line-length limit and a byte): keep it at the
+                // start, or give the buffer back when nothing is left.
+                length = (int)buffer.Length;
+                buffer.CopyTo(input);
+                if (length == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(input);
+                    input = null;
+                }
             }
 
             TransportLog.EndOfStream(_logger, Id);
             observer.OnCompleted();
         }
-        catch (OperationCanceledException) when (_stopReading.IsCancellationRequested)
-        {
-            observer.OnError(new ConnectionClosedException((DisconnectReason)_closeReason));
-        }
-        catch (OperationCanceledException) when (unsubscribed.IsCancellationRequested)
-        {
-            // Unsubscribed (an idle timeout, say): the core has already decided this connection's end.
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             TransportLog.ReadFailed(_logger, Id, e.Message);
-            observer.OnError(e);
+            observer.OnError(Volatile.Read(ref _closeReason) is var reason and not -1 ? new ConnectionClosedException((DisconnectReason)reason) : e);
         }
         catch (Exception e)
         {
@@ -190,64 +257,141 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         }
         finally
         {
+            if (input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+
             _readEnded.TrySetResult();
-            await reader.CompleteAsync().ConfigureAwait(false);
         }
     }
 
+    // A buffer with room for a receive after the first length bytes (an unfinished line), rented or grown.
+    private static byte[] Reserve(byte[]? input, int length)
+    {
+        if (input is not null && input.Length - length >= MinimumReceive)
+        {
+            return input;
+        }
+
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, 2 * (length + MinimumReceive)));
+        if (input is not null)
+        {
+            input.AsSpan(0, length).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(input);
+        }
+
+        return grown;
+    }
+
+    // Takes what the socket holds without waiting (the socket is non-blocking): 0 at the end of the stream, null
+    // if nothing was there after all.
+    private int? Receive(Span<byte> room)
+    {
+        var received = _socket.Receive(room, SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => received,
+            SocketError.WouldBlock => null,
+            _ => throw new SocketException((int)error),
+        };
+    }
+
+    // Writes what waits, a pooled buffer's worth per system call, until nothing does; then it ends, or, once the
+    // writer has completed and everything is written, closes the connection.
     private async Task SendAsync()
     {
-        var batch = new List<ArraySegment<byte>>();
-        var reader = _outbox.Reader;
+        byte[]? buffer = null;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
-                // The writer hands over one line per ObserveOn hop; with a single line waiting, step back once so
-                // that the lines already on their way join this write (measured: about one send per delivered line
-                // without it).
-                if (Volatile.Read(ref _queued) < 2)
+                while (!_failed && _outbox.TryPeek(out var first))
                 {
-                    await Task.Yield();
+                    if (first.Utf8.Length > SendBufferSize)
+                    {
+                        // A line longer than the buffer (a long client list, say) goes out from its own bytes.
+                        _outbox.Dequeue();
+                        await Send(first.Utf8, first.TakesSlot ? 1 : 0, lines: 1).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    buffer ??= ArrayPool<byte>.Shared.Rent(SendBufferSize);
+                    var (length, lines, slots) = (0, 0, 0);
+                    while (_outbox.TryPeek(out var line) && length + line.Utf8.Length <= buffer.Length)
+                    {
+                        _outbox.Dequeue();
+                        line.Utf8.Span.CopyTo(buffer.AsSpan(length));
+                        length += line.Utf8.Length;
+                        lines++;
+                        slots += line.TakesSlot ? 1 : 0;
+                    }
+
+                    await Send(buffer.AsMemory(0, length), slots, lines).ConfigureAwait(false);
                 }
 
-                var taken = 0;
-                while (batch.Count < MaxLinesPerWrite && reader.TryRead(out var queued))
+                if (_failed)
                 {
-                    batch.Add(queued.Line.Segment);
-                    taken += queued.TakesSlot ? 1 : 0;
+                    break;
                 }
 
-                await _socket.SendAsync(batch, SocketFlags.None).ConfigureAwait(false);
-                Interlocked.Increment(ref _writes);
-                _metrics?.LinesDelivered.Add(batch.Count);
-                Interlocked.Add(ref _queued, -taken);
-                batch.Clear();
+                if (_completed)
+                {
+                    // No line comes after the writer's end; one that came just before it is still written.
+                    if (_outbox.TryPeek(out _))
+                    {
+                        continue;
+                    }
+
+                    break;
+                }
+
+                // Nothing waits: stop, unless a line came in between (its writer saw this loop still running).
+                Volatile.Write(ref _sending, 0);
+                if ((!_outbox.TryPeek(out _) && !_completed) || Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+                {
+                    return;
+                }
             }
 
-            // Done: end our side, then give the peer a moment to end its own before the socket goes.
-            _socket.Shutdown(SocketShutdown.Send);
-            await Task.WhenAny(_readEnded.Task, Observable.Timer(LingerTimeout, _scheduler).ToTask()).ConfigureAwait(false);
+            if (!_failed)
+            {
+                // Done: end our side, then give the peer a moment to end its own before the socket goes.
+                _socket.Shutdown(SocketShutdown.Send);
+                await Task.WhenAny(_readEnded.Task, Observable.Timer(LingerTimeout, _scheduler).ToTask()).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             TransportLog.WriteFailed(_logger, Id, e.Message);
-            _outbox.Writer.TryComplete();
         }
         catch (Exception e)
         {
             // A bug, not the network: it ends this connection only, and says so. Closed never fails.
             TransportLog.Unexpected(_logger, Id, e);
-            _outbox.Writer.TryComplete();
         }
         finally
         {
-            // Closing the socket ends a read still under way: the core then hears of the departure.
-            _socket.Dispose();
-            await _abort.DisposeAsync().ConfigureAwait(false);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
+
+        // Here only once: _sending stays 1, so no loop starts again. Closing the socket ends a read still under way:
+        // the core then hears of the departure.
+        _failed = true;
+        _socket.Dispose();
+        await _abort.DisposeAsync().ConfigureAwait(false);
+        _closed.TrySetResult();
+        _onClosed?.Invoke();
     }
 
-    /// <summary>A line in the outbox; the dropped-lines notice and closing lines take no slot.</summary>
-    private readonly record struct Queued(OutgoingLine Line, bool TakesSlot);
+    private async ValueTask Send(ReadOnlyMemory<byte> bytes, int slots, int lines)
+    {
+        await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+        Interlocked.Increment(ref _writes);
+        _bound.Left(slots);
+        _metrics?.LinesDelivered.Add(lines);
+    }
 }

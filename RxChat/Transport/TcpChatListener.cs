@@ -24,6 +24,10 @@ public sealed class TcpChatListener : IDisposable
     private readonly CancellationTokenSource _abort = new();
 
     private readonly ChatMetrics? _metrics;
+    private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Accepted sockets not yet closed, plus one until accepting has stopped.
+    private int _open = 1;
 
     private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, ChatMetrics? metrics)
     {
@@ -49,6 +53,9 @@ public sealed class TcpChatListener : IDisposable
 
     /// <summary>As <see cref="Connections"/>, with the transport's own view of each connection.</summary>
     internal IObservable<SocketConnection> Accepted { get; }
+
+    /// <summary>Completes once accepting has stopped and every accepted socket is closed; never fails.</summary>
+    internal Task AllClosed => _allClosed.Task;
 
     /// <summary>Binds and listens on <see cref="ChatServerOptions.Host"/> and <see cref="ChatServerOptions.Port"/>.</summary>
     /// <param name="options">The address, port and line-length limit.</param>
@@ -107,7 +114,8 @@ public sealed class TcpChatListener : IDisposable
     private SocketConnection Accept(ConnectionId id, Socket socket)
     {
         socket.NoDelay = true;
-        var connection = new SocketConnection(id, socket, _options, _scheduler, _logger, _abort.Token, _metrics);
+        Interlocked.Increment(ref _open);
+        var connection = new SocketConnection(id, socket, _options, _scheduler, _logger, _abort.Token, _metrics, Release);
         TransportLog.Accepted(_logger, id, connection.RemoteAddress);
         return connection;
     }
@@ -141,9 +149,23 @@ public sealed class TcpChatListener : IDisposable
                 continue;
             }
 
-            observer.OnNext(accepted);
+            // The prompt (or the refusal) goes out when the arrival's step is done, on this thread.
+            using (SendBatch.Begin())
+            {
+                observer.OnNext(accepted);
+            }
         }
 
+        Release();
         observer.OnCompleted();
+    }
+
+    // One socket closed, or accepting stopped.
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _open) == 0)
+        {
+            _allClosed.TrySetResult();
+        }
     }
 }

@@ -1,7 +1,7 @@
 namespace RxChat.Benchmarks;
 
 /// <summary>Where the fan-out benchmark's writers receive their lines (the broadcaster's writer scheduler).</summary>
-public enum WriterScheduler
+public enum WriterKind
 {
     /// <summary>
     /// <c>CurrentThreadScheduler</c>: every <c>ObserveOn</c> hop runs inline on the benchmark thread (it is not on
