@@ -30,7 +30,6 @@ public sealed class OutgoingLine
             throw new ArgumentException("An outgoing line must not contain a newline.", nameof(text));
         }
 
-        Text = text;
         _utf8 = new byte[Encoding.UTF8.GetByteCount(text) + 1];
         Encoding.UTF8.GetBytes(text, _utf8);
         _utf8[^1] = (byte)'\n';
@@ -48,8 +47,11 @@ public sealed class OutgoingLine
     /// <summary>Whether the line counts against the outbox bound: every line but closing lines and notices.</summary>
     internal bool TakesSlot => !IsClosing && !IsNotice;
 
-    /// <summary>The text, without the line terminator.</summary>
-    public string Text { get; }
+    /// <summary>
+    /// The text, without the line terminator, decoded from <see cref="Utf8"/> on each call: a line waiting in an
+    /// outbox holds its bytes only (a 1 KB line costs 1 KB, not 3).
+    /// </summary>
+    public string Text => Encoding.UTF8.GetString(_utf8, 0, _utf8.Length - 1);
 
     /// <summary>The UTF-8 bytes of <see cref="Text"/> followed by <c>\n</c>; the bytes a socket writes.</summary>
     public ReadOnlyMemory<byte> Utf8 => _utf8;
