@@ -48,4 +48,85 @@ public class ChatServerTests
             Assert.That(events.Messages.Last().Value.Kind, Is.EqualTo(System.Reactive.NotificationKind.OnCompleted), "StopAsync returns after Events completes");
         });
     }
+
+    [TestCase(SlowClientPolicy.Drop)]
+    [TestCase(SlowClientPolicy.Disconnect)]
+    public async Task Connect_BotThatStopsReading_IsBoundedByItsOutboxLikeATcpClient(SlowClientPolicy policy)
+    {
+        const int capacity = 8, flood = 58;
+        await using var server = TestServer.Start(new ChatServerOptions { RateLimit = 0, OutboxCapacity = capacity, SlowClientPolicy = policy });
+        using var release = new ManualResetEventSlim();
+        var heard = new List<string>();
+        var waiters = new Dictionary<string, TaskCompletionSource>();
+        Task Heard(string line)
+        {
+            lock (heard)
+            {
+                return heard.Contains(line) ? Task.CompletedTask : (waiters[line] = new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bot = server.Connect(Observable.Return("bot").Concat(Observable.Never<string>())).Subscribe(
+            line =>
+            {
+                lock (heard)
+                {
+                    heard.Add(line);
+                    waiters.GetValueOrDefault(line)?.TrySetResult();
+                }
+
+                // The bot stops reading at alice's first line, until the test releases it.
+                if (line == "alice: 0")
+                {
+                    release.Wait(LineClient.Timeout);
+                }
+            },
+            () => ended.TrySetResult());
+        await using var alice = await server.EnterAsync("alice");
+        var watcherArrived = Heard("watcher has arrived");
+        await using var watcher = await server.EnterAsync("watcher");
+        await alice.ExpectAsync("watcher has arrived");
+        await watcherArrived.WaitAsync(LineClient.Timeout);
+
+        // The bot's outbox is empty: alice's first 8 lines fill it while the bot is stuck on the first, the other
+        // 50 do not fit. alice and the watcher keep reading, so that only the bot falls behind.
+        var watching = Task.Run(() => watcher.ReadUntilAsync("alice: after"));
+        for (var i = 0; i < flood; i++)
+        {
+            await alice.SendAsync($"{i}");
+            await alice.ReadUntilAsync($"alice: {i}");
+        }
+
+        var drained = Heard($"alice: {capacity - 1}");
+        release.Set();
+        if (policy == SlowClientPolicy.Drop)
+        {
+            await drained.WaitAsync(LineClient.Timeout);
+        }
+
+        await alice.SendAsync("after");
+        await alice.ReadUntilAsync("alice: after");
+        var watcherHeard = await watching;
+
+        if (policy == SlowClientPolicy.Drop)
+        {
+            await Heard("alice: after").WaitAsync(LineClient.Timeout);
+            lock (heard)
+            {
+                Assert.That(heard.SkipWhile(l => l != "alice: 0"), Is.EqualTo(
+                    Enumerable.Range(0, capacity).Select(i => $"alice: {i}").Append($"({flood - capacity} messages dropped)").Append("alice: after")));
+            }
+        }
+        else
+        {
+            await ended.Task.WaitAsync(LineClient.Timeout);
+            Assert.Multiple(() =>
+            {
+                Assert.That(watcherHeard, Does.Contain("bot has left"), "a slow consumer under the disconnect policy leaves");
+                Assert.That(heard, Has.None.Contains("messages dropped"));
+                Assert.That(heard, Has.None.EqualTo("alice: after"));
+            });
+        }
+    }
 }

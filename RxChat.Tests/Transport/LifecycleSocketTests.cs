@@ -194,6 +194,57 @@ public class LifecycleSocketTests
     }
 
     [Test]
+    public async Task SlowConsumer_ThatNeverReads_CostsTheServerAtMostItsOutboxInManagedMemory()
+    {
+        // A flood 40 times the bound: if lines waited anywhere unbounded on their way to the slow client (before
+        // its outbox, in a batch), the managed heap would grow with the flood instead (measured with an unbounded
+        // outbox: 18.5 MB against a bound of 3.2 MB).
+        const int capacity = 256, size = 1000, lines = 20_000, receivers = 4, chunk = 100;
+        await using var server = TestServer.Start(new ChatServerOptions { RateLimit = 0, OutboxCapacity = capacity });
+        var slowSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await slowSocket.ConnectAsync(server.EndPoint);
+        await slowSocket.SendAsync(Encoding.ASCII.GetBytes("slow\n"));
+        var others = new List<LineClient>();
+        for (var r = 0; r < receivers; r++)
+        {
+            others.Add(await server.EnterAsync($"r{r}"));
+        }
+
+        await using var sender = await server.EnterAsync("s");
+        _ = Task.Run(sender.DrainAsync);
+        var chunks = new Chunks(lines / chunk, receivers);
+        var reading = others.Select(o => Task.Run(() => ReadFlowAsync(o, lines, size, chunk, chunks))).ToArray();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < lines; i++)
+        {
+            if (i % chunk == 0 && i >= 2 * chunk)
+            {
+                await chunks.Done(i / chunk - 2).WaitAsync(LineClient.Timeout);
+            }
+
+            await sender.SendAsync(Padded(i, size));
+        }
+
+        var heard = await Task.WhenAll(reading);
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        // What one waiting line may cost: its bytes and the line object, plus a slot; the fast receivers are kept
+        // within two chunks, and 2 MB covers the rest (buffers in flight, the runtime's own).
+        const long perLine = size + 3 + 128;
+        const long bound = (capacity + (receivers * 2 * chunk)) * perLine + 2_000_000;
+        Assert.Multiple(() =>
+        {
+            Assert.That(heard.Select(h => h.InOrder), Is.All.EqualTo(lines));
+            Assert.That(growth, Is.LessThan(bound), $"bounded by the outbox ({capacity} lines of {size} bytes), not by the {lines * size / 1_000_000} MB flood");
+        });
+        slowSocket.Dispose();
+        foreach (var o in others)
+        {
+            await o.DisposeAsync();
+        }
+    }
+
+    [Test]
     public async Task Writer_SeveralQueuedLines_GoOutInFewerWritesThanLines()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

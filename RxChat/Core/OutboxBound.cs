@@ -22,6 +22,9 @@ internal sealed class OutboxBound(int capacity, SlowClientPolicy policy)
     // Lines dropped since the last one that fitted (the writer's).
     private long _dropped;
 
+    /// <summary>Lines dropped since the last one that fitted (the writer's).</summary>
+    public long Dropped => _dropped;
+
     /// <summary>Lines that take a slot and wait.</summary>
     public long Waiting => Volatile.Read(ref _waiting);
 
