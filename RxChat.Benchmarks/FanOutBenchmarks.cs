@@ -32,7 +32,7 @@ public class FanOutBenchmarks
     public int Clients { get; set; }
 
     /// <summary>Where writers receive their lines; see <see cref="WriterKind"/>.</summary>
-    [Params(WriterKind.CurrentThread, WriterKind.ThreadPool)]
+    [Params(WriterKind.Writers, WriterKind.CurrentThread, WriterKind.Pool)]
     public WriterKind Writers { get; set; }
 
     /// <summary>
@@ -43,7 +43,7 @@ public class FanOutBenchmarks
     public void Setup()
     {
         var options = new ChatServerOptions { RateLimit = 0, IdleTimeout = TimeSpan.Zero, MaxClients = 0, OutboxCapacity = 0 };
-        var writers = Writers == WriterKind.CurrentThread ? CurrentThreadScheduler.Instance : ChatSchedulers.Writers;
+        var writers = WriterKinds.Of(Writers);
         var broadcaster = new Broadcaster(options, ChatSchedulers.Time, writers);
         _chat = broadcaster.Run(_arrivals, _lines, _departures).Subscribe();
 

@@ -1,20 +1,43 @@
+using System.Reactive.Concurrency;
+using RxChat.Core;
+
 namespace RxChat.Benchmarks;
 
-/// <summary>Where the fan-out benchmark's writers receive their lines (the broadcaster's writer scheduler).</summary>
+/// <summary>The writer schedulers tried at the edge between the broadcaster and each connection's writer.</summary>
 public enum WriterKind
 {
     /// <summary>
-    /// <c>CurrentThreadScheduler</c>: every <c>ObserveOn</c> hop runs inline on the benchmark thread (it is not on
-    /// a trampoline, so each hop runs at once), so the figures are the core's own CPU time and allocations per
-    /// delivered line, deterministic and free of thread-pool noise. Each line is its own <c>ObserveOn</c> drain.
-    /// Not <c>ImmediateScheduler</c>: as an <c>ObserveOn</c> target it costs about 1.8 µs and 510 B per line by
-    /// itself (it builds an <c>AsyncLockScheduler</c> per call), ten times the rest of the fan-out.
+    /// <c>ChatSchedulers.Writers</c>, what the server runs: a <see cref="Core.WriterScheduler"/>, a trampoline on the
+    /// calling thread with a budget, so each line reaches the writer inside the broadcaster's call.
+    /// </summary>
+    Writers,
+
+    /// <summary>
+    /// <c>CurrentThreadScheduler</c>: Rx's own trampoline, for comparison (inline as well when not nested).
     /// </summary>
     CurrentThread,
 
     /// <summary>
-    /// <c>ChatSchedulers.Writers</c>, what the server runs: the thread pool without long-running threads. Adds the
-    /// thread hop, the pool's work items and the <c>ObserveOn</c> queues; allocations on pool threads count too.
+    /// <c>ChatSchedulers.Pool</c>, the server's writer scheduler before: the thread pool without long-running
+    /// threads. Rx's <c>ObserveOn</c> then delivers one line per work item; allocations on pool threads count too.
     /// </summary>
-    ThreadPool,
+    Pool,
+
+    /// <summary>One shared <c>EventLoopScheduler</c> (one dedicated thread for every writer).</summary>
+    EventLoop,
+}
+
+/// <summary>The scheduler of each <see cref="WriterKind"/>.</summary>
+internal static class WriterKinds
+{
+    private static readonly Lazy<EventLoopScheduler> SharedLoop = new(() => new EventLoopScheduler());
+
+    public static IScheduler Of(WriterKind kind) => kind switch
+    {
+        WriterKind.Writers => ChatSchedulers.Writers,
+        WriterKind.CurrentThread => CurrentThreadScheduler.Instance,
+        WriterKind.Pool => ChatSchedulers.Pool,
+        WriterKind.EventLoop => SharedLoop.Value,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
 }

@@ -79,6 +79,31 @@ fi
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# Lines per socket write: the server's write system calls, counted on a separate fan-out run (the timed runs are
+# not slowed), by perf's syscall tracepoints where this kernel has them, else by strace; none: not measured.
+write_calls=(sendto sendmsg write writev)
+if perf stat -e syscalls:sys_enter_sendto true >/dev/null 2>&1; then
+  counter=perf
+elif command -v strace >/dev/null 2>&1; then
+  counter=strace
+else
+  counter=none
+fi
+counter_pid=
+
+# start_counter PID OUT / stop_counter: count PID's write system calls into OUT.
+start_counter() {
+  case "$counter" in
+    perf) perf stat -x, $(printf -- '-e syscalls:sys_enter_%s ' "${write_calls[@]}") -p "$1" -o "$2" >/dev/null 2>&1 & counter_pid=$! ;;
+    strace) strace -c -f -e trace="$(IFS=,; echo "${write_calls[*]}")" -p "$1" -o "$2" >/dev/null 2>&1 & counter_pid=$! ;;
+    none) counter_pid= ;;
+  esac
+}
+stop_counter() {
+  if [ -n "$counter_pid" ]; then kill -INT "$counter_pid" 2>/dev/null || true; wait "$counter_pid" 2>/dev/null || true; fi
+  counter_pid=
+}
+
 log "building RxChat (Release), chatload and gochat into $work"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet publish "$root/RxChat/RxChat.csproj" -c Release -o "$work/rxchat" -v quiet -nologo >"$work/logs/build-rxchat.log" 2>&1 ||
@@ -164,16 +189,19 @@ with open(path, "a") as f:
 EOF
     return 0
   }
-  local rc=0
+  local rc=0 counts=$work/logs/$tag.writes
+  : >"$counts"
+  case "$row" in writes*) start_counter "$server_pid" "$counts" ;; esac
   timeout 600 "${pin_harness[@]}" "$work/bin/chatload" -addr "127.0.0.1:$server_port" -proto "$proto" \
     -pid "$server_pid" -label "$name" "$@" >"$work/logs/$tag.harness.out" 2>&1 || rc=$?
+  stop_counter
   local alive=true
   kill -0 "$server_pid" 2>/dev/null || alive=false
   stop_server
   python3 - "$results" "$row" "$run" "$name" "$clients" "$rc" "$alive" "$server_status" \
-    "$work/logs/$tag.harness.out" "$work/logs/$tag.server.err" "$*" <<'EOF'
-import json, sys
-path, row, run, name, clients, rc, alive, status, harness_out, server_err, args = sys.argv[1:]
+    "$work/logs/$tag.harness.out" "$work/logs/$tag.server.err" "$*" "$counts" "$counter" <<'EOF'
+import json, re, sys
+path, row, run, name, clients, rc, alive, status, harness_out, server_err, args, counts, counter = sys.argv[1:]
 lines = open(harness_out, errors="replace").read().splitlines()
 try:
     result = json.loads(lines[-1])
@@ -184,6 +212,19 @@ err = open(server_err, errors="replace").read().splitlines()
 result.update({"row": row, "run": int(run), "server": name, "clients": int(clients), "harness_rc": int(rc),
                "alive_at_end": alive == "true", "server_status": status, "server_stderr": err[-20:],
                "server_stderr_lines": len(err), "harness_args": args})
+if row.startswith("writes"):
+    text = open(counts, errors="replace").read()
+    if counter == "perf":
+        # perf stat -x, : "COUNT,UNIT,EVENT,..." per event
+        calls = [int(l.split(",")[0]) for l in text.splitlines() if "sys_enter_" in l and l.split(",")[0].isdigit()]
+    else:
+        # strace -c: "% time seconds usecs/call calls errors syscall" rows; the total row has no syscall name
+        calls = [int(m.group(1)) for m in re.finditer(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(?:sendto|sendmsg|write|writev)\s*$", text, re.M)]
+    if calls:
+        result["server_writes"] = sum(calls)
+        result["write_counter"] = counter
+        if result.get("delivered"):
+            result["lines_per_write"] = result["delivered"] / max(1, sum(calls))
 with open(path, "a") as f:
     f.write(json.dumps(result) + "\n")
 EOF
@@ -200,10 +241,10 @@ both() {
   fi
 }
 
-# The scenarios of issue 8. --quick shrinks them for a smoke test of this script.
-m_fanout=5000 m_paced=500 c_idle=2000 m_slow=2000 churn_for=10s sweep_deliveries=500000
+# The scenarios of the speed issues (8 and 11). --quick shrinks them for a smoke test of this script.
+m_fanout=5000 m_paced=500 m_low=200 c_idle=2000 m_slow=2000 m_flood=5000 churn_for=10s sweep_deliveries=500000
 if [ "$quick" -eq 1 ]; then
-  m_fanout=500 m_paced=100 c_idle=300 m_slow=300 churn_for=3s sweep_deliveries=50000
+  m_fanout=500 m_paced=100 m_low=30 c_idle=300 m_slow=300 m_flood=500 churn_for=3s sweep_deliveries=50000
 fi
 sweep_clients=(10 30 100 300 1000)
 
@@ -211,10 +252,17 @@ for run in $(seq "$runs"); do
   log "run $run of $runs"
   both fanout "$run" 100 --outbox-capacity 0 -- -scenario fanout -c 100 -s 10 -m "$m_fanout" -timeout 300s
   both latency "$run" 100 -- -scenario fanout -c 100 -s 10 -m "$m_paced" -rate 100
+  both lowload "$run" 10 -- -scenario fanout -c 10 -s 1 -m "$m_low" -rate 10
   both idle "$run" "$c_idle" -- -scenario idle -c "$c_idle"
   both slow "$run" 50 -- -scenario slow -c 50 -s 5 -m "$m_slow" -k 2 -size 1000 -rate 500
   both churn "$run" 50 -- -scenario churn -c 50 -m 3 -duration "$churn_for"
+  both flood "$run" 4 -- -scenario slow -c 4 -s 4 -m "$m_flood" -k 1 -size 1000
 done
+
+# Lines per socket write, on separate unpaced fan-out runs with the write system calls counted (not timed).
+if [ "$counter" != none ]; then
+  both writes 1 100 --outbox-capacity 0 -- -scenario fanout -c 100 -s 10 -m "$m_fanout" -timeout 300s
+fi
 
 if [ "$sweep" -eq 1 ]; then
   for run in $(seq "$sweep_runs"); do
@@ -246,6 +294,7 @@ info = {
     "quick": $([ "$quick" -eq 1 ] && echo True || echo False),
     "pinning": "$pinning",
     "rxchat_options": "${rx_options[*]}",
+    "write_counter": "$counter",
 }
 json.dump(info, open(sys.argv[1], "w"))
 EOF

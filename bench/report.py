@@ -57,9 +57,12 @@ def problems(r):
         found.append(f"harness exit status {r.get('harness_rc')}")
     if r.get("ok") is False:
         found.append("harness reported ok=false")
+    # In the flood, RxChat's reading clients are outpaced too and drop what does not fit in their outboxes; that is
+    # by design when every lost line was announced by a "(N messages dropped)" notice.
+    announced = r.get("row") == "flood" and r.get("server") == "rxchat" and r.get("lost") == r.get("server_dropped")
     for key in ("lost", "duplicates", "out_of_order", "order_inversions", "corrupt", "disconnected", "server_errors",
                 "errors", "failed"):
-        if isinstance(r.get(key), (int, float)) and r[key] > 0:
+        if isinstance(r.get(key), (int, float)) and r[key] > 0 and not (announced and key == "lost"):
             found.append(f"{key}={fmt(r[key])}")
     if r.get("total_order") is False:
         found.append("total_order=false")
@@ -87,6 +90,8 @@ def main():
         span = r.get("window_s") or r.get("elapsed_s")
         if isinstance(r.get("harness_cpu_s"), (int, float)) and span:
             r["harness_load"] = r["harness_cpu_s"] / span
+        if isinstance(r.get("rss_max_kb"), (int, float)) and isinstance(r.get("rss_before_kb"), (int, float)):
+            r["rss_growth_kb"] = r["rss_max_kb"] - r["rss_before_kb"]
         by.setdefault((r["row"], r["server"]), []).append(r)
 
     def runs(row, server):
@@ -131,6 +136,9 @@ def main():
     row(f"p99 latency, ms, at 100k deliveries/s offered (100 clients, 10 senders × {arg('latency', 'm')} lines at "
         f"100/s)", "latency", "p99_us", 1e-3, 1)
     row("p50 latency, ms, same run", "latency", "p50_us", 1e-3, 2)
+    row(f"p99 latency at low load, ms (10 clients, 1 sender × {arg('lowload', 'm')} lines at 10/s)", "lowload", "p99_us",
+        1e-3, 2)
+    row("p50 latency at low load, ms, same run", "lowload", "p50_us", 1e-3, 2)
     row(f"memory per idle connection, bytes ({arg('idle', 'c')} clients)", "idle", "bytes_per_conn")
     row(f"server threads with {arg('idle', 'c')} clients", "idle", "threads_after")
     row(f"slow consumers: fast receivers' deliveries/s (2 never read, 50 read; 5 senders × {arg('slow', 'm')} 1 KB "
@@ -140,6 +148,11 @@ def main():
       f"{count_true(runs('slow', 'rxchat'), 'complete')} | {count_true(runs('slow', 'gochat'), 'complete')} | |")
     row("slow consumers: server RSS peak, KB", "slow", "rss_max_kb")
     row("churn: connect-name-send 3-disconnect cycles/s (50 workers)", "churn", "connects_per_s")
+    row(f"flood: server RSS growth, KB (1 client never reads, 4 read, 4 senders × {arg('flood', 'm')} 1 KB lines, "
+        f"unpaced)", "flood", "rss_growth_kb")
+    row("flood: lines the 4 reading clients lost to their own full outboxes (told by a notice)", "flood", "lost")
+    row("lines per socket write, unpaced fan-out (write system calls counted on a separate run)", "writes",
+        "lines_per_write", 1.0, 1)
     w("")
     harness = median(runs("fanout", "rxchat") + runs("fanout", "gochat"), "harness_load")
     if harness is not None and harness > 0.85:
@@ -164,36 +177,53 @@ def main():
         verdict = "–" if value is None else ("met" if met(value) else "missed")
         w(f"| {label} | {text if value is not None else 'no data'} | {verdict} | {why if verdict == 'missed' else ''} |")
 
+    def per_run(name, key):
+        """RxChat / Go for each run number that has both."""
+        rx = {r["run"]: r.get(key) for r in runs(name, "rxchat")}
+        go = {r["run"]: r.get(key) for r in runs(name, "gochat")}
+        return [rx[k] / go[k] for k in sorted(rx) if isinstance(rx[k], (int, float)) and isinstance(go.get(k), (int, float)) and go[k]]
+
+    def spread_text(values):
+        return f"{min(values):.2f}–{max(values):.2f}" if values else "–"
+
     f = ratio("fanout", "throughput")
     target("fan-out ≥ 10× the Go server", f, lambda x: x >= 10, f"{f:.2f}×" if f else "",
-           f"short by {10 / f:.1f}× (lower bound: see the harness note). Each line still reaches each writer as its own "
-           "thread-pool work item (`ObserveOn` on a scheduler without `ISchedulerLongRunning` drains one item per "
-           "hop, about 200 B and 150–200 ns per delivered line in `docs/microbenchmarks.md`), so writes batch only "
-           "as far as the writer's one step back lets lines gather" if f else "")
+           f"short by {10 / f:.1f}×" if f else "")
     p99 = ratio("latency", "p99_us")
-    target("paced p99 ≤ ½ the Go server's", p99, lambda x: x <= 0.5, f"{p99:.2f}× the Go server's" if p99 else "",
-           f"at {p99:.2f}× instead of 0.5×: at 100k deliveries/s the per-line work item of every writer is the floor "
-           "of the latency; on par with Go, not below it" if p99 else "")
+    p99_runs = per_run("latency", "p99_us")
+    target("paced p99 ≤ ½ the Go server's, in every run", p99, lambda x: x <= 0.5 and all(v <= 0.5 for v in p99_runs),
+           f"{p99:.2f}× the Go server's (runs: {spread_text(p99_runs)})" if p99 else "",
+           "at least one run above 0.5×: see the paced runs below; both servers' tails move with the harness's own "
+           "queueing and this shared machine's scheduling" if p99 else "")
     mem = ratio("idle", "bytes_per_conn")
     target("memory per idle connection ≤ the Go server's", mem, lambda x: x <= 1, f"{mem:.2f}×" if mem else "",
-           f"{mem:.1f}× Go's: each connection keeps its `ObserveOn` queue (a `ConcurrentQueue` whose segment grows "
-           "during the burst of 2,000 arrival notices and never shrinks; about 16 KB in a heap dump), its Rx chain "
-           "(three subjects, `Merge`, `TakeUntil`, `ObserveOn`) and its outbox channel, where a goroutine costs Go "
-           "one small stack" if mem else "")
+           f"{mem:.2f}× Go's" if mem else "")
+    low = ratio("lowload", "p99_us")
+    low_runs = per_run("lowload", "p99_us")
+    target("low-load p99 ≤ the Go server's", low, lambda x: x <= 1, f"{low:.2f}× (runs: {spread_text(low_runs)})" if low else "",
+           f"{low:.2f}× Go's: at 10 lines/s both servers sleep between lines; RxChat's line waits for one wake-up of a "
+           "thread-pool worker after the socket's event, Go's goroutine runs on the thread that polled" if low else "")
+    churn = ratio("churn", "connects_per_s")
+    target("churn ≥ 2× the Go server", churn, lambda x: x >= 2, f"{churn:.2f}×" if churn else "",
+           f"{churn:.2f}× instead of 2×" if churn else "")
     th = median(runs("idle", "rxchat"), "threads_after")
     target("server threads with 2,000 clients ≤ 32", th, lambda x: x <= 32, f"{th:.0f}" if th is not None else "", "")
     lost = median(runs("slow", "rxchat"), "lost")
     target("slow consumers: no loss to fast receivers", lost, lambda x: x == 0, f"{lost:.0f} lost" if lost is not None else "",
            "lines were lost: read the slow-consumer runs below")
-    churn = ratio("churn", "connects_per_s")
-    target("churn ≥ 2× the Go server", churn, lambda x: x >= 2, f"{churn:.2f}×" if churn else "",
-           f"{churn:.2f}× instead of 2×: every connection builds and tears down its Rx chain, a pipe reader, a "
-           "channel and a send loop, and each arrival and departure is an immutable update of the client set "
-           "(O(log n) allocations) plus a broadcast" if churn else "")
+    flood = median(runs("flood", "rxchat"), "rss_growth_kb")
+    flood_bound = 1024 + 8 * 1024
+    target("flood: server RSS growth ≤ the outbox's bytes (1,024 lines of 1 KB) + 8 MB", flood,
+           lambda x: x <= flood_bound, f"{flood / 1024:.1f} MB (bound {flood_bound / 1024:.0f} MB)" if flood is not None else "",
+           "over the bound: read the flood runs below")
+    lpw = median(runs("writes", "rxchat"), "lines_per_write")
+    lpw_go = median(runs("writes", "gochat"), "lines_per_write")
+    if lpw is not None:
+        w(f"| lines per socket write (reported, no target) | {lpw:,.1f} against Go's {lpw_go or 0:,.1f} | – | |")
     w("")
-    w("Memory under slow consumers is bounded by the outbox per client (`--outbox-capacity`, 1,024 lines), but "
-      "lines waiting in a writer's `ObserveOn` queue, before the outbox, are not: under CPU overload (more lines than "
-      "the writers can take) that queue grows; the RSS peak above shows it.")
+    w("The unpaced flood outpaces the four reading clients as well as the one that never reads: each of them is "
+      "bounded by its own outbox (1,024 lines), drops what does not fit and is told how many lines it missed, so "
+      "the flood's lost lines are by design, and the memory they would have cost is what the bound saves.")
     w("")
 
     w("## What each run found")
@@ -202,15 +232,20 @@ def main():
         "fanout": ["throughput", "lost", "total_order", "p50_us", "p99_us", "window_s", "server_cpu_s",
                    "harness_cpu_s", "harness_load", "rss_max_kb", "threads_after"],
         "latency": ["throughput", "lost", "p50_us", "p90_us", "p99_us", "max_us", "server_cpu_s", "harness_cpu_s"],
+        "lowload": ["throughput", "lost", "p50_us", "p90_us", "p99_us", "max_us", "server_cpu_s", "harness_cpu_s"],
         "idle": ["connected", "ready_s", "lines_drained", "bytes_per_conn", "rss_before_kb", "rss_after_kb",
                  "threads_before", "threads_after", "server_cpu_s"],
         "slow": ["throughput", "lost", "complete", "stalled", "server_responsive", "server_dropped", "p99_us",
                  "rss_max_kb", "server_cpu_s"],
         "churn": ["cycles", "connects_per_s", "errors", "cycle_p50_ms", "cycle_p99_ms", "rss_before_kb",
                   "rss_after_kb", "threads_after", "server_cpu_s"],
+        "flood": ["throughput", "lost", "server_dropped", "rss_before_kb", "rss_max_kb", "rss_growth_kb", "window_s",
+                  "server_cpu_s"],
+        "writes": ["throughput", "delivered", "server_writes", "lines_per_write", "write_counter"],
     }
-    titles = {"fanout": "Fan-out throughput", "latency": "Paced latency", "idle": "Idle connections",
-              "slow": "Slow consumers", "churn": "Churn"}
+    titles = {"fanout": "Fan-out throughput", "latency": "Paced latency", "lowload": "Latency at low load",
+              "idle": "Idle connections", "slow": "Slow consumers", "churn": "Churn", "flood": "Flood with a client that never reads",
+              "writes": "Lines per socket write (system calls counted, not timed)"}
     for name, keys in details.items():
         w(f"### {titles[name]}")
         w("")

@@ -32,10 +32,6 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     private static readonly Action<object?> RunSends = static c => _ = ((SocketConnection)c!).SendAsync();
 
-    // Bytes a receive takes at most at a time, and the least room it asks for after an unfinished line.
-    private const int ReceiveBufferSize = 4096;
-    private const int MinimumReceive = 2048;
-
     // Bytes one send copies at most (a longer line goes out on its own, from its own bytes).
     private const int SendBufferSize = 16 * 1024;
 
@@ -188,16 +184,14 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     private async Task ReadAsync(IObserver<ReceivedLine> observer)
     {
         var framer = new LineFramer(_options.MaxLineLength);
-        byte[]? input = null;
-        var length = 0;
+        var input = new ReceiveBuffer();
         try
         {
             while (true)
             {
                 // Wait for data without a buffer (a zero-byte receive): an idle connection holds none.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                input = Reserve(input, length);
-                if (Receive(input.AsSpan(length)) is not { } received)
+                if (Receive(input.Reserve()) is not { } received)
                 {
                     continue;
                 }
@@ -209,8 +203,8 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
                     return;
                 }
 
-                length += received;
-                var buffer = new ReadOnlySequence<byte>(input, 0, length);
+                input.Commit(received);
+                var buffer = input.Data;
                 using (SendBatch.Begin())
                 {
                     while (framer.TryRead(ref buffer, out var line))
@@ -230,15 +224,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
                     break;
                 }
 
-                // What is left is an unfinished line (at most the line-length limit and a byte): keep it at the
-                // start, or give the buffer back when nothing is left.
-                length = (int)buffer.Length;
-                buffer.CopyTo(input);
-                if (length == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(input);
-                    input = null;
-                }
+                input.Keep(buffer);
             }
 
             TransportLog.EndOfStream(_logger, Id);
@@ -257,31 +243,9 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         }
         finally
         {
-            if (input is not null)
-            {
-                ArrayPool<byte>.Shared.Return(input);
-            }
-
+            input.Release();
             _readEnded.TrySetResult();
         }
-    }
-
-    // A buffer with room for a receive after the first length bytes (an unfinished line), rented or grown.
-    private static byte[] Reserve(byte[]? input, int length)
-    {
-        if (input is not null && input.Length - length >= MinimumReceive)
-        {
-            return input;
-        }
-
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, 2 * (length + MinimumReceive)));
-        if (input is not null)
-        {
-            input.AsSpan(0, length).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(input);
-        }
-
-        return grown;
     }
 
     // Takes what the socket holds without waiting (the socket is non-blocking): 0 at the end of the stream, null
