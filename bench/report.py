@@ -30,6 +30,8 @@ def fmt(x, digits=0):
         return "–"
     if isinstance(x, bool):
         return "yes" if x else "no"
+    if isinstance(x, str):
+        return x
     if isinstance(x, float) and digits == 0 and abs(x) < 10 and x != int(x):
         return f"{x:.2f}"
     return f"{x:,.{digits}f}"
