@@ -46,6 +46,31 @@ public sealed record ChatServerOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Chat lines the room keeps for <c>/history</c> (<c>--history-size</c>); default 1000; 0 keeps none. Nodes of one
+    /// room keep the same lines, so they should share this value. PROTOCOL.md, Commands and Server options.
+    /// </summary>
+    public int HistorySize { get; init; } = 1000;
+
+    /// <summary>
+    /// A Redis to share the room with other nodes (<c>--redis</c>): a StackExchange.Redis configuration string, e.g.
+    /// <c>127.0.0.1:6379</c>. Null (the default): the room lives in this process alone. PROTOCOL.md, Rooms across nodes.
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>
+    /// The room's name in Redis, a key prefix (<c>--room</c>); default <c>rxchat</c>. Nodes with the same
+    /// <see cref="Redis"/> and room serve one room; rooms with different names never see each other.
+    /// </summary>
+    public string Room { get; init; } = "rxchat";
+
+    /// <summary>
+    /// How long a node of a room may be silent before the room counts it gone (<c>--node-timeout</c>); default 5
+    /// seconds. Its clients are then announced gone everywhere, and the node, if it comes back, closes its
+    /// connections. Nodes of one room should share this value. PROTOCOL.md, Rooms across nodes.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Whether chat text is logged (<c>--log-messages</c>); default false, for privacy: logs then say who arrived
     /// and left, and why, but not what anyone said. An RxChat option beyond PROTOCOL.md's list.
     /// </summary>

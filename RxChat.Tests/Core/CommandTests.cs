@@ -179,15 +179,15 @@ public class CommandTests
     }
 
     [Test]
-    public void Help_ListsSixCommandsEachStartingWithItsName()
+    public void Help_ListsSevenCommandsEachStartingWithItsName()
     {
         var chat = ThreeClients().Line(4, 3, "/help").Run();
 
         var help = After(chat, 3, CarolSkip).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(help, Has.Count.EqualTo(6));
-            foreach (var (line, command) in help.Zip(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/help" }))
+            Assert.That(help, Has.Count.EqualTo(7));
+            foreach (var (line, command) in help.Zip(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/history", "/help" }))
             {
                 Assert.That(line, Does.StartWith(command + " "));
             }

@@ -97,18 +97,18 @@ public class CommandSocketTests
     }
 
     [Test]
-    public async Task Help_OverSocket_ListsSixCommands()
+    public async Task Help_OverSocket_ListsSevenCommands()
     {
         await using var room = await Room.EnterAsync();
         var (server, alice, bob) = (room.Server, room.Alice, room.Bob);
         await alice.SendAsync("/HELP");
         var help = new List<string>();
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 7; i++)
         {
             help.Add((await alice.ReadLineAsync())!);
         }
 
-        Assert.That(help.Select(h => h.Split(' ')[0]), Is.EqualTo(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/help" }));
+        Assert.That(help.Select(h => h.Split(' ')[0]), Is.EqualTo(new[] { "/who", "/nick", "/me", "/msg", "/quit", "/history", "/help" }));
     }
 
     [Test]

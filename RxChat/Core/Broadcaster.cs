@@ -20,6 +20,7 @@ public sealed class Broadcaster
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly IScheduler _writerScheduler;
+    private readonly IRoomLog _log;
 
     /// <summary>Creates a broadcaster; nothing runs until <see cref="Run(IObservable{IChatConnection}, IObservable{System.Reactive.Unit})"/> is subscribed.</summary>
     /// <param name="options">The limits to enforce.</param>
@@ -30,13 +31,21 @@ public sealed class Broadcaster
     /// </param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public Broadcaster(ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler)
+        : this(options, scheduler, writerScheduler, new InProcessRoomLog(scheduler ?? throw new ArgumentNullException(nameof(scheduler))))
+    {
+    }
+
+    /// <summary>Creates a broadcaster whose events are put in order by <paramref name="log"/>, the room's log.</summary>
+    internal Broadcaster(ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, IRoomLog log)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(writerScheduler);
+        ArgumentNullException.ThrowIfNull(log);
         _options = options;
         _scheduler = scheduler;
         _writerScheduler = writerScheduler;
+        _log = log;
     }
 
     /// <summary>
@@ -95,9 +104,19 @@ public sealed class Broadcaster
             var broadcast = new Subject<OutgoingLine>();
             var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
             var timed = lines.Timestamp(_scheduler).Select(t => (ChatEvent)new TimedLine(t.Value, t.Timestamp));
-            return Observable.Merge(wired, timed, departures, stops)
-                .Scan(ChatStep.Unchanged(ChatState.Empty(_options)), (previous, e) => ChatRules.Apply(previous.State, e))
-                .Do(step => Dispatch(step, broadcast))
+
+            // This node's events pass its own rules (limits), then the room's log puts them in the room's one order,
+            // and the fold decides, alike on every node, what each step sends.
+            var admitted = Observable.Merge(wired, timed, departures, stops)
+                .Scan(new NodeStep(NodeState.Empty(_options), []), (previous, e) => NodeRules.Admit(previous.State, e))
+                .SelectMany(step => step.Admitted);
+            return _log.Order(admitted)
+                .Scan(ChatStep.Unchanged(ChatState.Empty(_options)), (previous, entry) => ChatRules.Apply(previous.State, entry))
+                .Do(step =>
+                {
+                    Dispatch(step, broadcast);
+                    _log.Folded(step);
+                })
                 .SelectMany(step => step.Reported);
         });
     }
@@ -125,9 +144,9 @@ public sealed class Broadcaster
             switch (delivery)
             {
                 case Broadcast b: broadcast.OnNext(b.Line); break;
-                case Send s: s.To.Inbox.Send(s.Line); break;
-                case Join j: j.Client.Inbox.Join(); break;
-                case Close c: c.Client.Inbox.Close(); break;
+                case Send s: s.To.Inbox?.Send(s.Line); break;
+                case Join j: j.Client.Inbox?.Join(); break;
+                case Close c: c.Client.Inbox?.Close(); break;
             }
         }
     }

@@ -37,9 +37,40 @@ public sealed record ClientLeft(ConnectionId Id, DisconnectReason Reason) : Chat
 
 /// <summary>
 /// The server is shutting down (PROTOCOL.md, Shutdown): every connection receives <c>Server shutting down</c>
-/// after what is queued for it and is closed; later events change nothing.
+/// after what is queued for it and is closed; later events change nothing. This node's own: it never leaves it.
 /// </summary>
 internal sealed record ServerStopping() : ChatEvent(new ConnectionId(0));
 
-/// <summary>A line with the scheduler time it was received at, for the send-rate limit.</summary>
+/// <summary>A line with the scheduler time it was received at, for the send-rate limit (before the log).</summary>
 internal sealed record TimedLine(LineReceived Line, DateTimeOffset At) : ChatEvent(Line.Id);
+
+/// <summary>A connection on another node of the room arrived (its node has sent it the prompt).</summary>
+/// <param name="Id">The connection, with its node.</param>
+/// <param name="RemoteAddress">Its address as Go writes it; its name if it answers the prompt with an empty line.</param>
+internal sealed record ClientConnected(ConnectionId Id, string RemoteAddress) : ChatEvent(Id);
+
+/// <summary>
+/// A line the node's own rules refused (the send rate, the line length): the sender gets the error line, and the
+/// prompt while it is entering. This node's own.
+/// </summary>
+/// <param name="Id">The sender.</param>
+/// <param name="Error">The line starting with <c>error: </c>.</param>
+internal sealed record LineRefused(ConnectionId Id, string Error) : ChatEvent(Id);
+
+/// <summary>A node of the room is alive; any entry from a node says so, and a quiet node sends these.</summary>
+/// <param name="Id">The node, as <c>new ConnectionId(0) { Node = n }</c>.</param>
+internal sealed record NodeHeartbeat(ConnectionId Id) : ChatEvent(Id);
+
+/// <summary>
+/// A node stopped gracefully (PROTOCOL.md, Rooms across nodes): the rest of the room hears that each of its clients
+/// left, once, in their order of arrival.
+/// </summary>
+/// <param name="Id">The node, as <c>new ConnectionId(0) { Node = n }</c>.</param>
+internal sealed record NodeStopped(ConnectionId Id) : ChatEvent(Id);
+
+/// <summary>
+/// This node lost the room: Redis came back without the room's data, or this node fell too far behind to catch up.
+/// Every connection here receives <c>Disconnected: lost contact with the room</c> and is closed; the room starts
+/// anew. This node's own.
+/// </summary>
+internal sealed record RoomLost() : ChatEvent(new ConnectionId(0));

@@ -3,8 +3,10 @@ using System.Collections.Immutable;
 namespace RxChat.Core;
 
 /// <summary>
-/// The broadcaster's fold: <see cref="Apply"/> takes the client set and one event and returns the next client set
-/// and what to send. Total and pure: no I/O, no clock, no throwing. The texts are PROTOCOL.md's.
+/// The broadcaster's fold: <see cref="Apply"/> takes the client set and one entry of the room's log and returns the
+/// next client set and what to send. Total and pure: no I/O, no clock (time is the entry's), no throwing. Every node
+/// of a room folds the same entries alike; what it sends goes to its own connections only (the ones with an
+/// inbox), and it reports only their events. The texts are PROTOCOL.md's.
 /// </summary>
 internal static class ChatRules
 {
@@ -12,86 +14,160 @@ internal static class ChatRules
 
     private static readonly OutgoingLine ShuttingDown = new("Server shutting down", isClosing: true);
     private static readonly OutgoingLine Idle = new("Disconnected: idle", isClosing: true);
+    private static readonly OutgoingLine LostContact = new("Disconnected: lost contact with the room", isClosing: true);
 
-    public static ChatStep Apply(ChatState state, ChatEvent e) => e switch
+    public static ChatStep Apply(ChatState state, RoomEntry entry) => entry.Event switch
     {
-        ClientWired wired when state.Stopping => Refuse(state, wired),
+        ClientWired wired when state.Stopping => Refuse(state, wired, wired.Refused ?? DisconnectReason.Shutdown),
         _ when state.Stopping => ChatStep.Unchanged(state),
+        _ when entry.Local => ApplyLocal(state, entry.Event),
+
+        // A fenced node's entries are ignored; a connection this node took just before it learned it was fenced is
+        // turned away rather than left waiting.
+        ClientWired wired when state.Fenced.Contains(wired.Id.Node) => Refuse(state, wired, DisconnectReason.RoomUnavailable),
+        _ when state.Fenced.Contains(entry.Event.Id.Node) => ChatStep.Unchanged(state),
+        _ => Tick(state, entry).Then(next => ApplyRoom(next, entry.Event)),
+    };
+
+    // This node's own events, placed in its order but seen by no other node.
+    private static ChatStep ApplyLocal(ChatState state, ChatEvent e) => e switch
+    {
+        ClientWired wired => Refuse(state, wired, wired.Refused ?? DisconnectReason.ServerFull),
+        LineRefused refused when state.Connections.TryGetValue(refused.Id, out var client) => Reply(state, client, refused.Error),
         ServerStopping => Stop(state),
-        ClientWired wired => Arrive(state, wired),
-        TimedLine line => Receive(state, line),
-        ClientLeft left => Leave(state, left),
+        RoomLost => Lose(state),
         _ => ChatStep.Unchanged(state),
     };
 
-    private static ChatStep Arrive(ChatState state, ClientWired e)
+    private static ChatStep ApplyRoom(ChatState state, ChatEvent e) => e switch
     {
-        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
-        if (state.Connections.ContainsKey(e.Id))
+        ClientWired wired => Arrive(state, new Client(wired.Id, wired.Arrival.RemoteAddress, wired.Inbox)),
+        ClientConnected connected => Arrive(state, new Client(connected.Id, connected.RemoteAddress, Inbox: null)),
+        LineReceived line => Receive(state, line),
+        ClientLeft left => Leave(state, left),
+        NodeStopped stopped => Down(state, stopped.Id.Node, stopped: true),
+        _ => ChatStep.Unchanged(state),
+    };
+
+    // The room's clock and the nodes' liveness, decided in log time (PROTOCOL.md, Rooms across nodes): the entry's
+    // node is alive; a node silent for longer than the node timeout while the room went on is gone, at this point of
+    // the order on every node. When the whole log was silent that long (Redis itself was away), nobody is blamed:
+    // every node starts a fresh wait.
+    private static ChatStep Tick(ChatState state, RoomEntry entry)
+    {
+        var node = entry.Event.Id.Node;
+        var time = state.Time is { } before && entry.Time < before ? before : entry.Time;
+        var timeout = state.Options.NodeTimeout;
+        var nodes = state.Nodes;
+        if (timeout > TimeSpan.Zero && state.Time is { } previous && time - previous > timeout)
         {
-            return ChatStep.Unchanged(state);
+            nodes = ImmutableSortedDictionary.CreateRange(nodes.Select(n => KeyValuePair.Create(n.Key, time)));
         }
 
-        var opened = new ConnectionOpened(e.Id, client.RemoteAddress);
-        if (state.Options.MaxClients > 0 && state.Connections.Count >= state.Options.MaxClients)
+        var joined = !nodes.ContainsKey(node) && node != 0;
+        var step = new ChatStep(state with { Seq = entry.Seq, Time = time, Nodes = nodes.SetItem(node, time) }, []);
+        if (joined)
         {
-            return new ChatStep(state, [new Send(client, new("error: server full")), new Close(client)])
-                .Reporting(opened, new ConnectionClosed(e.Id, null, DisconnectReason.ServerFull));
+            step = step.Reporting(new NodeJoined(node));
         }
 
-        return new ChatStep(state with { Connections = state.Connections.Add(e.Id, client) }, [new Send(client, new(Prompt))])
-            .Reporting(opened);
+        if (timeout <= TimeSpan.Zero)
+        {
+            return step;
+        }
+
+        foreach (var silent in nodes.Where(n => n.Key != node && time - n.Value > timeout).Select(n => n.Key))
+        {
+            step = step.Then(next => Down(next, silent, stopped: false));
+        }
+
+        return step;
     }
 
-    private static ChatStep Refuse(ChatState state, ClientWired e)
+    // A node is gone (stopped, or silent past the node timeout): its clients leave in their order of arrival, each
+    // announced once to this node's clients, and their names are free again; its later entries are ignored. When the
+    // node is this one, its connections are told that it lost contact with the room, and are closed.
+    private static ChatStep Down(ChatState state, long node, bool stopped)
     {
-        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
-        return new ChatStep(state, [new Send(client, ShuttingDown), new Close(client)])
-            .Reporting(new ConnectionOpened(e.Id, client.RemoteAddress), new ConnectionClosed(e.Id, null, DisconnectReason.Shutdown));
-    }
-
-    // Everyone gets the closing line after what is already queued for them, then is closed; nobody hears of
-    // anybody leaving.
-    private static ChatStep Stop(ChatState state) => new(
-        ChatState.Empty(state.Options) with { Stopping = true },
-        [.. state.Connections.Values.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })],
-        [.. state.Connections.Values.Select(c => new ConnectionClosed(c.Id, c.Name, DisconnectReason.Shutdown))]);
-
-    private static ChatStep Receive(ChatState state, TimedLine e)
-    {
-        if (!state.Connections.TryGetValue(e.Id, out var client))
+        var gone = state.Connections.Values.Where(c => c.Id.Node == node)
+            .OrderBy(c => c.IsNamed ? c.Arrival : long.MaxValue).ThenBy(c => c.Id.Value).ToList();
+        var deliveries = ImmutableArray.CreateBuilder<Delivery>();
+        var reports = ImmutableArray.CreateBuilder<ServerEvent>();
+        var next = state with { Nodes = state.Nodes.Remove(node), Fenced = state.Fenced.Add(node) };
+        foreach (var client in gone)
         {
-            return ChatStep.Unchanged(state);
-        }
-
-        // Every complete line takes a token, an over-long one too, but an over-long line only ever draws the
-        // line-length error (PROTOCOL.md, Limits and bad input: send rate).
-        var line = e.Line.Line;
-        var taken = true;
-        if (state.Options.RateLimit > 0)
-        {
-            (var bucket, taken) = client.Rate.Take(e.At, state.Options.RateLimit, Math.Max(1, state.Options.RateBurst));
-            var warn = !taken && !line.IsTooLong && !bucket.Warned;
-            var accepted = taken && !line.IsTooLong;
-            client = client with { Rate = bucket with { Warned = (bucket.Warned || warn) && !accepted } };
-            state = state with { Connections = state.Connections.SetItem(client.Id, client) };
-            if (warn)
+            next = Forget(next, client);
+            if (client.IsLocal)
             {
-                return Reply(state, client, "error: slow down");
+                deliveries.Add(new Send(client, LostContact));
+                deliveries.Add(new Close(client));
+                reports.Add(new ConnectionClosed(client.Id, client.Name, DisconnectReason.LostContact));
+            }
+            else if (client.IsNamed)
+            {
+                deliveries.Add(new Broadcast(new($"{client.Name} has left")));
             }
         }
 
-        if (line.IsTooLong)
-        {
-            return Reply(state, client, $"error: line too long (at most {state.Options.MaxLineLength} bytes)");
-        }
+        reports.Add(new NodeGone(node, stopped));
+        return new ChatStep(next, deliveries.DrainToImmutable(), reports.DrainToImmutable());
+    }
 
-        if (!taken)
+    private static ChatStep Arrive(ChatState state, Client client)
+    {
+        if (state.Connections.ContainsKey(client.Id))
         {
             return ChatStep.Unchanged(state);
         }
 
-        var text = Sanitiser.Sanitise(line.Text);
+        var next = state with { Connections = state.Connections.Add(client.Id, client) };
+        return client.IsLocal
+            ? new ChatStep(next, [new Send(client, new(Prompt))]).Reporting(new ConnectionOpened(client.Id, client.RemoteAddress))
+            : new ChatStep(next, []);
+    }
+
+    private static ChatStep Refuse(ChatState state, ClientWired e, DisconnectReason reason)
+    {
+        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
+        var line = reason switch
+        {
+            DisconnectReason.Shutdown => ShuttingDown,
+            DisconnectReason.RoomUnavailable => new OutgoingLine("error: room unavailable"),
+            _ => new OutgoingLine("error: server full"),
+        };
+        return new ChatStep(state, [new Send(client, line), new Close(client)])
+            .Reporting(new ConnectionOpened(e.Id, client.RemoteAddress), new ConnectionClosed(e.Id, null, reason));
+    }
+
+    // Everyone here gets the closing line after what is already queued for them, then is closed; nobody hears of
+    // anybody leaving.
+    private static ChatStep Stop(ChatState state)
+    {
+        var local = state.Connections.Values.Where(c => c.IsLocal).ToList();
+        return new(
+            ChatState.Empty(state.Options) with { Stopping = true },
+            [.. local.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })],
+            [.. local.Select(c => new ConnectionClosed(c.Id, c.Name, DisconnectReason.Shutdown))]);
+    }
+
+    // The room is lost to this node: its connections are told and closed, and it serves a new room from here.
+    private static ChatStep Lose(ChatState state)
+    {
+        var local = state.Connections.Values.Where(c => c.IsLocal).ToList();
+        return new(
+            ChatState.Empty(state.Options),
+            [.. local.SelectMany(c => new Delivery[] { new Send(c, LostContact), new Close(c) })],
+            [.. local.Select(c => (ServerEvent)new ConnectionClosed(c.Id, c.Name, DisconnectReason.LostContact)), new RoomRestarted()]);
+    }
+
+    private static ChatStep Receive(ChatState state, LineReceived e)
+    {
+        if (!state.Connections.TryGetValue(e.Id, out var client) || e.Line.IsTooLong)
+        {
+            return ChatStep.Unchanged(state);
+        }
+
+        var text = Sanitiser.Sanitise(e.Line.Text);
         return client.IsNamed ? Chat(state, client, text) : Enter(state, client, text);
     }
 
@@ -126,13 +202,14 @@ internal static class ChatRules
         };
 
         // The others hear of the newcomer before it joins the broadcast, so it never hears of itself.
-        return new ChatStep(next,
+        var step = new ChatStep(next,
         [
             new Broadcast(new($"{name} has arrived")),
             new Send(named, new($"You are {name}")),
             new Send(named, new($"Current clients: {string.Join(", ", next.RosterNames)}")),
             new Join(named),
-        ]).Reporting(new ClientEntered(client.Id, name));
+        ]);
+        return named.IsLocal ? step.Reporting(new ClientEntered(client.Id, name)) : step;
     }
 
     // PROTOCOL.md, Chatting and Commands: a line starting with '/' is a command, but "//TEXT" says "/TEXT".
@@ -145,17 +222,42 @@ internal static class ChatRules
     };
 
     private static ChatStep Say(ChatState state, Client client, string text) =>
-        new ChatStep(state, [new Broadcast(new($"{client.Name}: {text}"))])
-            .Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Chat));
+        Broadcast(state, client, $"{client.Name}: {text}", new MessageSent(client.Id, client.Name!, text, MessageKind.Chat));
 
-    private static ChatStep Leave(ChatState state, ClientLeft e)
+    /// <summary>A chat line to everyone, kept in the room's history (PROTOCOL.md, Commands, <c>/history</c>).</summary>
+    public static ChatStep Broadcast(ChatState state, Client sender, string line, MessageSent message)
+    {
+        var step = new ChatStep(Remember(state, line), [new Broadcast(new(line))]);
+        return sender.IsLocal ? step.Reporting(message) : step;
+    }
+
+    private static ChatState Remember(ChatState state, string line)
+    {
+        var size = state.Options.HistorySize;
+        if (size <= 0)
+        {
+            return state;
+        }
+
+        var history = state.History.Enqueue(new HistoryLine(state.Time ?? default, line));
+        var count = state.HistoryCount + 1;
+        for (; count > size; count--)
+        {
+            history = history.Dequeue();
+        }
+
+        return state with { History = history, HistoryCount = count };
+    }
+
+    /// <summary>A connection leaves: gone from the client set, closed, and announced to the others if it was named.</summary>
+    public static ChatStep Leave(ChatState state, ClientLeft e)
     {
         if (!state.Connections.TryGetValue(e.Id, out var client))
         {
             return ChatStep.Unchanged(state);
         }
 
-        var next = state with { Connections = state.Connections.Remove(e.Id) };
+        var next = Forget(state, client);
         var deliveries = ImmutableArray.CreateBuilder<Delivery>(3);
         if (e.Reason == DisconnectReason.Idle)
         {
@@ -166,10 +268,20 @@ internal static class ChatRules
         deliveries.Add(new Close(client));
         if (client.IsNamed)
         {
-            next = next with { Names = next.Names.Remove(client.Name!), Roster = next.Roster.Remove(client.Arrival) };
             deliveries.Add(new Broadcast(new($"{client.Name} has left")));
         }
 
-        return new ChatStep(next, deliveries.DrainToImmutable()).Reporting(new ConnectionClosed(client.Id, client.Name, e.Reason));
+        var step = new ChatStep(next, deliveries.DrainToImmutable());
+        return client.IsLocal ? step.Reporting(new ConnectionClosed(client.Id, client.Name, e.Reason)) : step;
     }
+
+    // The client is no longer in the room: its connection, its name and its place in the arrival order are gone.
+    private static ChatState Forget(ChatState state, Client client) => client.IsNamed
+        ? state with
+        {
+            Connections = state.Connections.Remove(client.Id),
+            Names = state.Names.Remove(client.Name!),
+            Roster = state.Roster.Remove(client.Arrival),
+        }
+        : state with { Connections = state.Connections.Remove(client.Id) };
 }

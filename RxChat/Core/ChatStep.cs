@@ -11,4 +11,11 @@ internal sealed record ChatStep(ChatState State, ImmutableArray<Delivery> Delive
     public ChatStep Reporting(params ReadOnlySpan<ServerEvent> e) => this with { Events = [.. Reported, .. e] };
 
     public ImmutableArray<ServerEvent> Reported => Events.IsDefault ? [] : Events;
+
+    /// <summary>This step followed by the step <paramref name="next"/> makes from its state: both steps' deliveries and events, in order.</summary>
+    public ChatStep Then(Func<ChatState, ChatStep> next)
+    {
+        var after = next(State);
+        return new ChatStep(after.State, [.. Deliveries, .. after.Deliveries], [.. Reported, .. after.Reported]);
+    }
 }

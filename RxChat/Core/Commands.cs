@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Globalization;
 
 namespace RxChat.Core;
 
@@ -20,6 +21,7 @@ internal static class Commands
         new("me", "/me ACTION", "act: everyone sees * NAME ACTION", Me),
         new("msg", "/msg TO TEXT", "send TEXT to TO only", Msg),
         new("quit", "/quit", "leave the chat", Quit),
+        new("history", "/history [N]", "the last N chat lines, 1 to 100 (default 20)", History),
         new("help", "/help", "list these commands", Help),
     ];
 
@@ -76,7 +78,8 @@ internal static class Commands
             Connections = state.Connections.SetItem(client.Id, renamed),
             Names = state.Names.Remove(old).Add(name, client.Id),
         };
-        return new ChatStep(next, [new Broadcast(new($"{old} is now known as {name}"))]).Reporting(new ClientRenamed(client.Id, old, name));
+        var step = new ChatStep(next, [new Broadcast(new($"{old} is now known as {name}"))]);
+        return client.IsLocal ? step.Reporting(new ClientRenamed(client.Id, old, name)) : step;
     }
 
     private static ChatStep Me(ChatState state, Client client, string arguments)
@@ -84,7 +87,7 @@ internal static class Commands
         var action = SkipBlanks(arguments);
         return IsMissing(action)
             ? Error(state, client, "error: /me needs an action: /me ACTION")
-            : new ChatStep(state, [new Broadcast(new($"* {client.Name} {action}"))]).Reporting(new MessageSent(client.Id, client.Name!, action, MessageKind.Action));
+            : ChatRules.Broadcast(state, client, $"* {client.Name} {action}", new MessageSent(client.Id, client.Name!, action, MessageKind.Action));
     }
 
     private static ChatStep Msg(ChatState state, Client client, string arguments)
@@ -105,15 +108,35 @@ internal static class Commands
 
         // The echo first, so that a message to oneself reads "-> me: hi" then "me (private): hi".
         var recipient = state.Connections[id];
-        return new ChatStep(state,
+        var step = new ChatStep(state,
         [
             new Send(client, new($"-> {recipient.Name}: {text}")),
             new Send(recipient, new($"{client.Name} (private): {text}")),
-        ]).Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Private, recipient.Name));
+        ]);
+        return client.IsLocal ? step.Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Private, recipient.Name)) : step;
     }
 
     private static ChatStep Quit(ChatState state, Client client, string arguments) =>
-        ChatRules.Apply(state, new ClientLeft(client.Id, DisconnectReason.Quit));
+        ChatRules.Leave(state, new ClientLeft(client.Id, DisconnectReason.Quit));
+
+    // PROTOCOL.md, Commands: K is at most N (1 to 100, default 20) and at most what the room keeps; each line as it
+    // was broadcast, after the room's UTC time when it was.
+    private static ChatStep History(ChatState state, Client client, string arguments)
+    {
+        var wanted = arguments.Trim();
+        var n = 20;
+        if (wanted.Length > 0 && (!int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > 100))
+        {
+            return Error(state, client, "error: /history takes a number of lines from 1 to 100: /history [N]");
+        }
+
+        var lines = state.History.Skip(Math.Max(0, state.HistoryCount - n)).ToList();
+        return new(state,
+        [
+            new Send(client, new($"History: {lines.Count} lines")),
+            .. lines.Select(l => (Delivery)new Send(client, new($"[{l.At.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {l.Text}"))),
+        ]);
+    }
 
     private static ChatStep Help(ChatState state, Client client, string arguments) =>
         new(state, [.. HelpLines.Select(line => (Delivery)new Send(client, line))]);

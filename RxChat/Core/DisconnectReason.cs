@@ -26,4 +26,19 @@ public enum DisconnectReason
 
     /// <summary>The server is shutting down (PROTOCOL.md, Shutdown).</summary>
     Shutdown,
+
+    /// <summary>
+    /// No room could be reached when the client connected: it received <c>error: room unavailable</c>
+    /// (PROTOCOL.md, Rooms across nodes).
+    /// </summary>
+    RoomUnavailable,
+
+    /// <summary>
+    /// This node lost contact with the room (it was counted gone, or the room lost its data): the client received
+    /// <c>Disconnected: lost contact with the room</c> (PROTOCOL.md, Rooms across nodes).
+    /// </summary>
+    LostContact,
+
+    /// <summary>The client's node vanished from the room (a crash, a stall, no Redis) past the node timeout.</summary>
+    NodeGone,
 }

@@ -38,6 +38,22 @@ public sealed record MessageSent(ConnectionId Id, string Name, string Text, Mess
 /// <param name="Reason">Why, the first cause (PROTOCOL.md, Leaving).</param>
 public sealed record ConnectionClosed(ConnectionId Id, string? Name, DisconnectReason Reason) : ServerEvent(Id);
 
+/// <summary>A node of the room sent its first entry (PROTOCOL.md, Rooms across nodes); this one included.</summary>
+/// <param name="Node">The node's number in its room.</param>
+public sealed record NodeJoined(long Node) : ServerEvent(new ConnectionId(0) { Node = Node });
+
+/// <summary>
+/// A node left the room: it stopped gracefully, or it was silent past the node timeout (a crash, a stall, no Redis).
+/// Its clients were announced gone and its later entries are ignored; when it is this node, its connections were told
+/// that it lost contact with the room.
+/// </summary>
+/// <param name="Node">The node's number in its room.</param>
+/// <param name="Stopped">It stopped gracefully; otherwise it was counted gone.</param>
+public sealed record NodeGone(long Node, bool Stopped) : ServerEvent(new ConnectionId(0) { Node = Node });
+
+/// <summary>This node lost the room (Redis came back without it): every connection here was closed, and a new room begins.</summary>
+public sealed record RoomRestarted() : ServerEvent(new ConnectionId(0));
+
 /// <summary>The kind of a <see cref="MessageSent"/>.</summary>
 public enum MessageKind
 {
