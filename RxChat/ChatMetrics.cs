@@ -14,6 +14,9 @@ namespace RxChat;
 /// <item><term><c>rxchat.lines.delivered</c></term><description>lines written to clients' sockets (counter)</description></item>
 /// <item><term><c>rxchat.lines.dropped</c></term><description>lines dropped for slow clients (counter)</description></item>
 /// <item><term><c>rxchat.disconnects</c></term><description>connections ended, tagged <c>reason</c> (a <see cref="DisconnectReason"/>, counter)</description></item>
+/// <item><term><c>rxchat.room.entries.appended</c></term><description>entries this node appended to the room's log in Redis (counter; a room on several nodes only)</description></item>
+/// <item><term><c>rxchat.room.lag</c></term><description>room entries known to exist that this node has not folded yet (gauge)</description></item>
+/// <item><term><c>rxchat.room.nodes</c></term><description>live nodes in the room, this one included (gauge)</description></item>
 /// </list>
 /// </summary>
 public sealed class ChatMetrics : IDisposable
@@ -39,6 +42,7 @@ public sealed class ChatMetrics : IDisposable
         LinesDelivered = _meter.CreateCounter<long>("rxchat.lines.delivered", "{line}", "Lines written to clients");
         LinesDropped = _meter.CreateCounter<long>("rxchat.lines.dropped", "{line}", "Lines dropped for slow clients");
         _disconnects = _meter.CreateCounter<long>("rxchat.disconnects", "{connection}", "Connections ended, by reason");
+        RoomEntriesAppended = _meter.CreateCounter<long>("rxchat.room.entries.appended", "{entry}", "Entries this node appended to the room's log");
     }
 
     /// <summary>The meter the instruments are on.</summary>
@@ -49,6 +53,15 @@ public sealed class ChatMetrics : IDisposable
     internal Counter<long> LinesDelivered { get; }
 
     internal Counter<long> LinesDropped { get; }
+
+    internal Counter<long> RoomEntriesAppended { get; }
+
+    /// <summary>Publishes the room's lag and its number of live nodes, read when the meter is collected.</summary>
+    internal void WatchRoom(Func<long> lag, Func<int> nodes)
+    {
+        _meter.CreateObservableGauge("rxchat.room.lag", lag, "{entry}", "Room entries known to exist and not yet folded here");
+        _meter.CreateObservableGauge("rxchat.room.nodes", nodes, "{node}", "Live nodes in the room");
+    }
 
     /// <summary>Counts what a <see cref="ServerEvent"/> says: connections, clients and disconnects.</summary>
     /// <param name="e">An event of the chat.</param>

@@ -49,7 +49,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
         var host = new HostProcess(new Process { StartInfo = info, EnableRaisingEvents = true });
         host._process.OutputDataReceived += (_, e) => host.OnOutput(e.Data);
-        host._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (host._errors) { host._errors.Add(e.Data); } } };
+        host._process.ErrorDataReceived += (_, e) => host.OnError(e.Data);
         host._process.Start();
         host._process.BeginOutputReadLine();
         host._process.BeginErrorReadLine();
@@ -94,6 +94,64 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>How many lines the server has written on standard error that hold <paramref name="text"/>.</summary>
+    public int LogCount(string text)
+    {
+        lock (_errors)
+        {
+            return _errors.Count(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// Waits until the server has written <paramref name="count"/> lines on standard error that hold
+    /// <paramref name="text"/> (log lines).
+    /// </summary>
+    public async Task WaitForLogAsync(string text, TimeSpan timeout, int count = 1)
+    {
+        TaskCompletionSource waiter;
+        lock (_errors)
+        {
+            if (_errors.Count(l => l.Contains(text, StringComparison.Ordinal)) >= count)
+            {
+                return;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((text, count, waiter));
+        }
+
+        try
+        {
+            await waiter.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"no log line with '{text}' within {timeout}; the log: {string.Join('\n', Errors.TakeLast(20))}");
+        }
+    }
+
+    private readonly List<(string Text, int Count, TaskCompletionSource Done)> _waiters = [];
+
+    private void OnError(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_errors)
+        {
+            _errors.Add(line);
+            foreach (var waiter in _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)
+                && _errors.Count(l => l.Contains(w.Text, StringComparison.Ordinal)) >= w.Count).ToList())
+            {
+                waiter.Done.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
     }
 
     private void OnOutput(string? line)

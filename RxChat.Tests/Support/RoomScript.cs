@@ -150,6 +150,6 @@ internal sealed class RoomScript
             Observable.Merge(events, Others.Select(e => new Admitted(e, Local: false)))
                 .Select((a, i) => new RoomEntry(i + 1, Scheduler.Now, a.Event, a.Local));
 
-        public void Folded(ChatStep step) => Last = step;
+        public void Folded(RoomEntry entry, ChatStep step) => Last = step;
     }
 }

@@ -111,13 +111,15 @@ public sealed class Broadcaster
                 .Scan(new NodeStep(NodeState.Empty(_options), []), (previous, e) => NodeRules.Admit(previous.State, e))
                 .SelectMany(step => step.Admitted);
             return _log.Order(admitted)
-                .Scan(ChatStep.Unchanged(ChatState.Empty(_options)), (previous, entry) => ChatRules.Apply(previous.State, entry))
-                .Do(step =>
+                .Scan(
+                    (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Entry: (RoomEntry)null!),
+                    (previous, entry) => (ChatRules.Apply(previous.Step.State, entry), entry))
+                .Do(folded =>
                 {
-                    Dispatch(step, broadcast);
-                    _log.Folded(step);
+                    Dispatch(folded.Step, broadcast);
+                    _log.Folded(folded.Entry, folded.Step);
                 })
-                .SelectMany(step => step.Reported);
+                .SelectMany(folded => folded.Step.Reported);
         });
     }
 

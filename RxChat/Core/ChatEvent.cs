@@ -74,3 +74,9 @@ internal sealed record NodeStopped(ConnectionId Id) : ChatEvent(Id);
 /// anew. This node's own.
 /// </summary>
 internal sealed record RoomLost() : ChatEvent(new ConnectionId(0));
+
+/// <summary>
+/// The room as a node found it when it joined (the latest snapshot in Redis): the fold starts from it. Every client in
+/// it is another node's. This node's own.
+/// </summary>
+internal sealed record RoomLoaded(ChatState Room) : ChatEvent(new ConnectionId(0));

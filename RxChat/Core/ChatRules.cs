@@ -36,6 +36,7 @@ internal static class ChatRules
         LineRefused refused when state.Connections.TryGetValue(refused.Id, out var client) => Reply(state, client, refused.Error),
         ServerStopping => Stop(state),
         RoomLost => Lose(state),
+        RoomLoaded loaded => new ChatStep(loaded.Room with { Options = state.Options }, []),
         _ => ChatStep.Unchanged(state),
     };
 

@@ -14,6 +14,6 @@ internal interface IRoomLog
     /// </summary>
     IObservable<RoomEntry> Order(IObservable<Admitted> events);
 
-    /// <summary>What a fold step decided, for the log's own bookkeeping (a node counted gone, a state to keep).</summary>
-    void Folded(ChatStep step);
+    /// <summary>What the fold decided for <paramref name="entry"/>, for the log's own bookkeeping (a node counted gone, a state to keep).</summary>
+    void Folded(RoomEntry entry, ChatStep step);
 }

@@ -13,7 +13,7 @@ internal sealed class InProcessRoomLog(IScheduler scheduler) : IRoomLog
     public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
         events.Select((a, i) => new RoomEntry(i + 1, scheduler.Now, a.Event, a.Local));
 
-    public void Folded(ChatStep step)
+    public void Folded(RoomEntry entry, ChatStep step)
     {
     }
 }

@@ -9,6 +9,7 @@ using System.Reactive.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RxChat.Core;
+using RxChat.Rooms;
 using RxChat.Transport;
 
 namespace RxChat.Hosting;
@@ -33,6 +34,7 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly TcpChatListener _listener;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;
+    private readonly IRoomLog _log;
     private readonly AsyncSubject<Unit> _shutdown = new();
     private readonly Subject<IChatConnection> _inProcess = new();
     private readonly Task _allClosed;
@@ -43,8 +45,9 @@ public sealed class ChatServer : IAsyncDisposable
 
     private ChatServer(
         ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener,
-        IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer)
+        IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer, IRoomLog log)
     {
+        _log = log;
         _options = options;
         _scheduler = scheduler;
         _listener = listener;
@@ -57,7 +60,7 @@ public sealed class ChatServer : IAsyncDisposable
             accepted.Select(c => (IChatConnection)c),
             _inProcess,
             connections ?? Observable.Never<IChatConnection>());
-        var events = new Broadcaster(options, scheduler, writerScheduler).Run(all, _shutdown).Publish();
+        var events = new Broadcaster(options, scheduler, writerScheduler, log).Run(all, _shutdown).Publish();
         Events = events.AsObservable();
         _eventsDone = events.IgnoreElements().Select(_ => Unit.Default).DefaultIfEmpty().ToTask();
         _subscription = new CompositeDisposable(
@@ -109,7 +112,10 @@ public sealed class ChatServer : IAsyncDisposable
         try
         {
             var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
-            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"), events);
+            IRoomLog log = options.Redis is null
+                ? new InProcessRoomLog(scheduler)
+                : new RedisRoomLog(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
+            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"), events, log);
         }
         catch
         {
@@ -187,6 +193,11 @@ public sealed class ChatServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _subscription.Dispose();
+        if (_log is IAsyncDisposable log)
+        {
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsMetrics)
         {
             _metrics.Dispose();
@@ -212,6 +223,15 @@ public sealed class ChatServer : IAsyncDisposable
                 break;
             case ConnectionClosed closed:
                 HostingLog.Closed(logger, closed.Id, closed.Name ?? "unnamed", closed.Reason);
+                break;
+            case NodeJoined joined:
+                HostingLog.NodeJoined(logger, joined.Node);
+                break;
+            case NodeGone gone:
+                HostingLog.NodeGone(logger, gone.Node, gone.Stopped ? "stopped" : "silent past the node timeout");
+                break;
+            case RoomRestarted:
+                HostingLog.RoomRestarted(logger);
                 break;
         }
     }

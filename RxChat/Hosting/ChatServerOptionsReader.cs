@@ -14,7 +14,8 @@ public static class ChatServerOptionsReader
     public static IReadOnlyList<string> Names { get; } =
     [
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
-        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "log-messages",
+        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "room",
+        "node-timeout", "log-messages",
     ];
 
     /// <summary>
@@ -43,6 +44,10 @@ public static class ChatServerOptionsReader
             OutboxCapacity = Get(configuration, "outbox-capacity", o.OutboxCapacity, v => ParseInt(v, 0, int.MaxValue)),
             SlowClientPolicy = Get(configuration, "slow-client-policy", o.SlowClientPolicy, ParsePolicy),
             ShutdownTimeout = Get(configuration, "shutdown-timeout", o.ShutdownTimeout, ParseDuration),
+            HistorySize = Get(configuration, "history-size", o.HistorySize, v => ParseInt(v, 0, 1_000_000)),
+            Redis = Get(configuration, "redis", o.Redis, ParseRedis),
+            Room = Get(configuration, "room", o.Room, ParseRoom),
+            NodeTimeout = Get(configuration, "node-timeout", o.NodeTimeout, ParseNodeTimeout),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
         };
     }
@@ -145,6 +150,31 @@ public static class ChatServerOptionsReader
 
         return null;
     }
+
+    private static string? ParseRedis(string value)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(value).EndPoints.Count > 0
+                ? value
+                : throw new FormatException($"'{value}' names no Redis (use host:port, e.g. 127.0.0.1:6379)");
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"'{value}' is not a Redis configuration: {e.Message}", e);
+        }
+    }
+
+    // The room is a key prefix inside a Redis hash tag: letters, digits, '-', '_', '.' and ':'.
+    private static string ParseRoom(string value) =>
+        value.Length is > 0 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')
+            ? value
+            : throw new FormatException($"'{value}' is not a room name (1 to 64 letters, digits, '-', '_', '.' or ':')");
+
+    private static TimeSpan ParseNodeTimeout(string value) =>
+        ParseDuration(value) is var timeout && timeout >= TimeSpan.FromMilliseconds(100)
+            ? timeout
+            : throw new FormatException($"'{value}' is too short a node timeout (at least 100ms)");
 
     private static string ParseHost(string value) =>
         IPAddress.TryParse(value, out _) || Uri.CheckHostName(value) == UriHostNameType.Dns

@@ -25,6 +25,15 @@ internal static partial class HostingLog
     [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "Connection {ConnectionId} ({Name}) left: {Reason}")]
     public static partial void Closed(ILogger logger, ConnectionId connectionId, string name, DisconnectReason reason);
 
+    [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Node {Node} joined the room")]
+    public static partial void NodeJoined(ILogger logger, long node);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Node {Node} left the room: {How}")]
+    public static partial void NodeGone(ILogger logger, long node, string how);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "The room was lost and starts anew")]
+    public static partial void RoomRestarted(ILogger logger);
+
     [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "{Kind} from {Name} on connection {ConnectionId} to {To}: {Text}")]
     public static partial void Message(ILogger logger, ConnectionId connectionId, string name, MessageKind kind, string? to, string text);
 }

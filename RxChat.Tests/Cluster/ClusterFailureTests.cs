@@ -1,0 +1,239 @@
+using NUnit.Framework;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Cluster;
+
+/// <summary>
+/// A room on several nodes when a node or Redis fails (PROTOCOL.md, Rooms across nodes), with real processes: a node
+/// killed or frozen, Redis frozen, restarted with and without its data, its subscriptions killed. The node timeout is
+/// one second unless a test says otherwise.
+/// </summary>
+[CancelAfter(120_000)]
+[NonParallelizable]
+public class ClusterFailureTests
+{
+    private const int SigKill = 9, SigTerm = 15, SigStop = 19, SigCont = 18;
+
+    [Test]
+    public async Task NodeKilled_ItsClientsAnnouncedGoneOnceInArrivalOrderEverywhere_AndTheirNamesFree()
+    {
+        await using var room = await Support.Cluster.StartAsync();
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await using var carol = await room.EnterAsync(2, "carol");
+        await using var dave = await room.EnterAsync(2, "dave");
+        await alice.ReadUntilAsync("dave has arrived");
+        await bob.ReadUntilAsync("dave has arrived");
+
+        room[2].Signal(SigKill);
+        var aliceHeard = await alice.ReadUntilAsync("dave has left");
+        var bobHeard = await bob.ReadUntilAsync("dave has left");
+        await alice.SendAsync("after");
+        await using var newCarol = await room.EnterAsync(0, "carol");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(aliceHeard, Is.EqualTo(new[] { "carol has left" }), "carol before dave: their order of arrival");
+            Assert.That(bobHeard, Is.EqualTo(new[] { "carol has left" }));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: after"), "announced once: nothing more");
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: after"));
+        });
+    }
+
+    [Test]
+    public async Task NodeFrozenPastTheTimeout_ThenResumed_IsFencedAndItsConnectionsToldAndClosed()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2);
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var frozen = await room.EnterAsync(1, "frozen");
+        await alice.ExpectAsync("frozen has arrived");
+
+        room[1].Signal(SigStop);
+        await alice.ExpectAsync("frozen has left");
+        await alice.SendAsync("you are gone");
+        await alice.ExpectAsync("alice: you are gone");
+        room[1].Signal(SigCont);
+        var told = await frozen.ReadToEndAsync();
+        await room[1].WaitForLogAsync("rejoining", TimeSpan.FromSeconds(10));
+        await using var again = await EnterWhenReadyAsync(room, 1, "again");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(told, Has.None.Contains("you are gone"), "what the room said after it counted the node gone");
+            Assert.That(told.Last(), Is.EqualTo("Disconnected: lost contact with the room"));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("again has arrived"), "the node serves the room again under a new number");
+        });
+    }
+
+    [Test]
+    public async Task RedisFrozenShorterThanTheTimeout_NothingLostOrDuplicated()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, nodeTimeout: TimeSpan.FromSeconds(4));
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await alice.ExpectAsync("bob has arrived");
+
+        room.Redis.Signal(SigStop);
+        for (var i = 0; i < 20; i++)
+        {
+            await alice.SendAsync($"during {i}");
+            await bob.SendAsync($"also {i}");
+        }
+
+        room.Redis.Signal(SigCont);
+        var aliceHeard = await ReadChatAsync(alice, 40);
+        var bobHeard = await ReadChatAsync(bob, 40);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(bobHeard, Is.EqualTo(aliceHeard), "one order");
+            Assert.That(aliceHeard.Where(l => l.StartsWith("alice: ", StringComparison.Ordinal)), Is.EqualTo(Enumerable.Range(0, 20).Select(i => $"alice: during {i}")));
+            Assert.That(aliceHeard.Where(l => l.StartsWith("bob: ", StringComparison.Ordinal)), Is.EqualTo(Enumerable.Range(0, 20).Select(i => $"bob: also {i}")));
+        });
+    }
+
+    [Test]
+    public async Task RedisRestartedWithItsData_IsOnlyAnOutage()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, persistent: true, nodeTimeout: TimeSpan.FromSeconds(3));
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await alice.ExpectAsync("bob has arrived");
+        await alice.SendAsync("before");
+        await bob.ReadUntilAsync("alice: before");
+
+        await room.Redis.KillAsync();
+        await alice.SendAsync("during");
+        await room.Redis.RestartAsync();
+
+        // The line sent during the outage is appended once Redis is back; bob answers once alice has it.
+        var aliceHeard = await alice.ReadUntilAsync("alice: during");
+        await bob.SendAsync("after");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(aliceHeard, Is.EqualTo(new[] { "alice: before" }));
+            Assert.That(await bob.ReadUntilAsync("bob: after"), Is.EqualTo(new[] { "alice: during" }), "nothing lost, nothing twice");
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob: after"));
+        });
+    }
+
+    [Test]
+    public async Task RedisRestartedWithoutItsData_EveryConnectionToldAndClosed_ThenANewRoomWorks()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2);
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await using var lurker = await LineClient.ConnectAsync(room[1].EndPoint);
+        await lurker.ExpectAsync("What is your name?");
+        await alice.ExpectAsync("bob has arrived");
+
+        await room.Redis.KillAsync();
+        await room.Redis.RestartAsync();
+        var told = await Task.WhenAll(alice.ReadToEndAsync(), bob.ReadToEndAsync(), lurker.ReadToEndAsync());
+        await using var carol = await EnterWhenReadyAsync(room, 0, "carol");
+        await using var dan = await EnterWhenReadyAsync(room, 1, "dan");
+        await carol.ReadUntilAsync("dan has arrived");
+        await dan.SendAsync("a new room");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(told.Select(t => t.LastOrDefault()), Is.All.EqualTo("Disconnected: lost contact with the room"));
+            Assert.That(await carol.ReadLineAsync(), Is.EqualTo("dan: a new room"));
+        });
+    }
+
+    [Test]
+    public async Task SubscriptionsKilledRepeatedly_NoLineMissed()
+    {
+        const int lines = 300;
+        await using var room = await Support.Cluster.StartAsync(nodes: 2);
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await alice.ExpectAsync("bob has arrived");
+        var reading = Task.Run(() => ReadChatAsync(bob, lines));
+        for (var i = 0; i < lines; i++)
+        {
+            await alice.SendAsync($"line {i}");
+            if (i % 30 == 0)
+            {
+                await room.Redis.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+        }
+
+        Assert.That(await reading, Is.EqualTo(Enumerable.Range(0, lines).Select(i => $"alice: line {i}")));
+    }
+
+    [Test]
+    public async Task NoRoomReachable_ANewcomerIsToldTheRoomIsUnavailable()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 1);
+        await room.Redis.KillAsync();
+        await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
+        var heard = await newcomer.ReadToEndAsync();
+
+        Assert.That(heard, Is.EqualTo(new[] { "error: room unavailable" }));
+    }
+
+    [Test]
+    public async Task NodeStoppedGracefully_ItsClientsHearShutdown_TheOthersHearThemLeaveOnce()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2);
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await using var bea = await room.EnterAsync(1, "bea");
+        await alice.ReadUntilAsync("bea has arrived");
+
+        room[1].Signal(SigTerm);
+        var bobHeard = await bob.ReadToEndAsync();
+        var exit = await room.Detach(1).WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var aliceHeard = await alice.ReadUntilAsync("bea has left");
+        await alice.SendAsync("alone");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(bobHeard, Is.EqualTo(new[] { "bea has arrived", "Server shutting down" }));
+            Assert.That(exit, Is.Zero);
+            Assert.That(aliceHeard, Is.EqualTo(new[] { "bob has left" }));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: alone"), "each departure once");
+        });
+    }
+
+    // Lines starting with a name and a colon (chat), as many as asked.
+    private static async Task<List<string>> ReadChatAsync(LineClient client, int count)
+    {
+        var chat = new List<string>();
+        while (chat.Count < count)
+        {
+            var line = await client.ReadLineAsync() ?? throw new InvalidOperationException($"end of stream after {string.Join(" | ", chat)}");
+            if (line.Contains(": ", StringComparison.Ordinal))
+            {
+                chat.Add(line);
+            }
+        }
+
+        return chat;
+    }
+
+    // Enters once the node is back in the room: until then a newcomer is told the room is unavailable.
+    private static async Task<LineClient> EnterWhenReadyAsync(Support.Cluster room, int node, string name)
+    {
+        using var deadline = new CancellationTokenSource(Support.Cluster.JoinTimeout);
+        while (true)
+        {
+            var joined = room[node].LogCount("caught up at entry");
+            var client = await LineClient.ConnectAsync(room[node].EndPoint);
+            var first = await client.ReadLineAsync();
+            if (first == "What is your name?")
+            {
+                await client.SendAsync(name);
+                await client.ExpectAsync($"You are {name}");
+                await client.ReadLineAsync();
+                return client;
+            }
+
+            await client.DisposeAsync();
+            await room[node].WaitForLogAsync("caught up at entry", Support.Cluster.JoinTimeout, joined + 1).WaitAsync(deadline.Token);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// One room on several real node processes (the server as the README runs it) sharing a real <c>redis-server</c>:
+/// PROTOCOL.md, Rooms across nodes. Nodes listen on ephemeral ports; the node timeout is short, so that the tests of
+/// a node's loss run in seconds.
+/// </summary>
+internal sealed class Cluster : IAsyncDisposable
+{
+    private readonly List<HostProcess?> _nodes = [];
+
+    private Cluster(RedisServer redis, string room, TimeSpan nodeTimeout)
+    {
+        Redis = redis;
+        Room = room;
+        NodeTimeout = nodeTimeout;
+    }
+
+    public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(20);
+
+    public RedisServer Redis { get; }
+
+    public string Room { get; }
+
+    public TimeSpan NodeTimeout { get; }
+
+    public HostProcess this[int node] => _nodes[node] ?? throw new InvalidOperationException($"node {node} is stopped");
+
+    /// <summary>Starts Redis and <paramref name="nodes"/> nodes of one room, each caught up with the room.</summary>
+    public static async Task<Cluster> StartAsync(int nodes = 3, bool persistent = false, TimeSpan? nodeTimeout = null, string room = "test")
+    {
+        var cluster = new Cluster(await RedisServer.StartAsync(persistent), room, nodeTimeout ?? TimeSpan.FromSeconds(1));
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, nodes).Select(_ => cluster.AddNodeAsync()));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <summary>Starts one more node of the room (or of <paramref name="room"/>) and waits until it has joined.</summary>
+    public async Task<int> AddNodeAsync(string? room = null, IReadOnlyList<string>? extra = null)
+    {
+        var node = await HostProcess.StartAsync([
+            "--port", "0", "--redis", Redis.Configuration, "--room", room ?? Room, "--rate-limit", "0", "--idle-timeout", "0",
+            "--node-timeout", $"{NodeTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "--shutdown-timeout", "2s",
+            .. extra ?? []]);
+        await node.WaitForLogAsync("caught up at entry", JoinTimeout);
+        lock (_nodes)
+        {
+            _nodes.Add(node);
+            return _nodes.Count - 1;
+        }
+    }
+
+    /// <summary>Connects to node <paramref name="node"/> and enters as <paramref name="name"/>.</summary>
+    public Task<LineClient> EnterAsync(int node, string name) => LineClient.EnterAsync(this[node].EndPoint, name);
+
+    /// <summary>Forgets a node that the test stopped or killed (it is disposed with the cluster).</summary>
+    public HostProcess Detach(int node)
+    {
+        var process = this[node];
+        _nodes[node] = null;
+        _detached.Add(process);
+        return process;
+    }
+
+    private readonly List<HostProcess> _detached = [];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes.Where(n => n is not null).Concat(_detached))
+        {
+            try
+            {
+                node!.Signal(18); // a node left stopped (SIGSTOP) must be able to die
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            await node!.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NUnit.Framework;
+using StackExchange.Redis;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// A real <c>redis-server</c> (Debian's package) on an ephemeral loopback port, in a directory of its own, started
+/// with the persistence a test asks for and stopped by PID. No mock stands in for it: without redis-server on the
+/// PATH the test fails and says what to install.
+/// </summary>
+internal sealed class RedisServer : IAsyncDisposable
+{
+    private readonly string[] _arguments;
+    private Process? _process;
+    private ConnectionMultiplexer? _admin;
+
+    private RedisServer(int port, string directory, string[] arguments)
+    {
+        Port = port;
+        Directory = directory;
+        _arguments = arguments;
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    /// <summary>The configuration string nodes take (<c>--redis</c>).</summary>
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public int Pid => _process?.Id ?? 0;
+
+    /// <summary>
+    /// Starts a server; with <paramref name="persistent"/> every write is on disk before it is acknowledged
+    /// (<c>appendonly yes</c>, <c>appendfsync always</c>), so that a restart is only an outage.
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(bool persistent = false, params string[] extra)
+    {
+        var executable = Find("redis-server") ?? throw new AssertionException(
+            "redis-server is not installed: the cluster tests need Debian's package (apt-get install -y redis-server); .ci/run installs it");
+        var port = FreePort();
+        var directory = Path.Combine(Path.GetTempPath(), $"rxchat-redis-{port}-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(directory);
+        string[] arguments =
+        [
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
+            "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no",
+            .. extra,
+        ];
+        var server = new RedisServer(port, directory, [executable, .. arguments]);
+        await server.RunAsync();
+        return server;
+    }
+
+    /// <summary>Kills the server at once (SIGKILL), as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        _admin?.Dispose();
+        _admin = null;
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>Starts the server again on the same port and directory (with persistence it finds its data there).</summary>
+    public Task RestartAsync() => RunAsync();
+
+    /// <summary>Sends the server a signal: SIGSTOP (19) freezes it, SIGCONT (18) lets it go on.</summary>
+    public void Signal(int signal) => Process.Start("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    /// <summary>Runs a command on the server (CLIENT KILL, INFO), as an administrator.</summary>
+    public async Task<RedisResult> ExecuteAsync(string command, params object[] arguments)
+    {
+        _admin ??= await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { Configuration }, AllowAdmin = true });
+        return await _admin.GetServer(Configuration).ExecuteAsync(command, arguments);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var info = new ProcessStartInfo(_arguments[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in _arguments[1..])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!await PingAsync())
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
+            }
+
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    private async Task<bool> PingAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray());
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static string? Find(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/bin").Append("/usr/sbin")
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,185 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using RxChat.Core;
+
+namespace RxChat.Rooms;
+
+/// <summary>
+/// The room's events and state as the log in Redis keeps them: an event is one line of JSON (<c>{"k":"l","c":3,
+/// "t":"hi"}</c>), without its node, which the entry carries; a snapshot is the room's part of the fold's state (no
+/// inbox: in a node that loads it every client is another node's). <see cref="ReadEvent"/> and
+/// <see cref="ReadSnapshot"/> throw <see cref="FormatException"/> for what they cannot read.
+/// </summary>
+internal static class RoomCodec
+{
+    /// <summary>The event as one line of JSON, or null for an event that never goes to the room.</summary>
+    public static string? Write(ChatEvent e)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            switch (e)
+            {
+                case ClientWired wired:
+                    json.WriteString("k", "c");
+                    json.WriteNumber("c", wired.Id.Value);
+                    json.WriteString("a", wired.Arrival.RemoteAddress);
+                    break;
+                case LineReceived line:
+                    json.WriteString("k", "l");
+                    json.WriteNumber("c", line.Id.Value);
+                    json.WriteString("t", line.Line.Text);
+                    break;
+                case ClientLeft left:
+                    json.WriteString("k", "x");
+                    json.WriteNumber("c", left.Id.Value);
+                    json.WriteString("r", left.Reason.ToString());
+                    break;
+                case NodeHeartbeat:
+                    json.WriteString("k", "h");
+                    break;
+                case NodeStopped:
+                    json.WriteString("k", "s");
+                    break;
+                default:
+                    return null;
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Reads an event another node sent (<paramref name="node"/>), as this node's fold takes it.</summary>
+    public static ChatEvent ReadEvent(string payload, long node)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            var id = root.TryGetProperty("c", out var c) ? new ConnectionId(c.GetInt64()) { Node = node } : new ConnectionId(0) { Node = node };
+            return root.GetProperty("k").GetString() switch
+            {
+                "c" => new ClientConnected(id, root.GetProperty("a").GetString()!),
+                "l" => new LineReceived(id, root.GetProperty("t").GetString()!),
+                "x" => new ClientLeft(id, Enum.Parse<DisconnectReason>(root.GetProperty("r").GetString()!)),
+                "h" => new NodeHeartbeat(id),
+                "s" => new NodeStopped(id),
+                var kind => throw new FormatException($"unknown room event '{kind}'"),
+            };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            throw new FormatException($"unreadable room event: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The room's part of <paramref name="state"/>, as JSON.</summary>
+    public static string WriteSnapshot(ChatState state)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("seq", state.Seq);
+            json.WriteNumber("time", state.Time?.UtcTicks ?? 0);
+            json.WriteNumber("next", state.NextArrival);
+            json.WriteStartArray("connections");
+            foreach (var client in state.Connections.Values.OrderBy(c => c.Id.Node).ThenBy(c => c.Id.Value))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("node", client.Id.Node);
+                json.WriteNumber("c", client.Id.Value);
+                json.WriteString("a", client.RemoteAddress);
+                if (client.Name is not null)
+                {
+                    json.WriteString("name", client.Name);
+                    json.WriteNumber("arrival", client.Arrival);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("history");
+            foreach (var line in state.History)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("at", line.At.UtcTicks);
+                json.WriteString("t", line.Text);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartObject("nodes");
+            foreach (var (node, seen) in state.Nodes)
+            {
+                json.WriteNumber(node.ToString(System.Globalization.CultureInfo.InvariantCulture), seen.UtcTicks);
+            }
+
+            json.WriteEndObject();
+            json.WriteStartArray("fenced");
+            foreach (var node in state.Fenced.Order())
+            {
+                json.WriteNumberValue(node);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>The room's state from a snapshot, for a node that joins: every client in it is another node's.</summary>
+    public static ChatState ReadSnapshot(string snapshot, ChatServerOptions options)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(snapshot);
+            var root = document.RootElement;
+            var state = ChatState.Empty(options);
+            var connections = ImmutableDictionary.CreateBuilder<ConnectionId, Client>();
+            var names = ImmutableDictionary.CreateBuilder<string, ConnectionId>(ClientNames.Comparer);
+            var roster = ImmutableSortedDictionary.CreateBuilder<long, ConnectionId>();
+            foreach (var c in root.GetProperty("connections").EnumerateArray())
+            {
+                var id = new ConnectionId(c.GetProperty("c").GetInt64()) { Node = c.GetProperty("node").GetInt64() };
+                var name = c.TryGetProperty("name", out var n) ? n.GetString() : null;
+                var arrival = name is null ? 0 : c.GetProperty("arrival").GetInt64();
+                connections.Add(id, new Client(id, c.GetProperty("a").GetString()!, Inbox: null, name, arrival));
+                if (name is not null)
+                {
+                    names.Add(name, id);
+                    roster.Add(arrival, id);
+                }
+            }
+
+            var history = root.GetProperty("history").EnumerateArray()
+                .Select(h => new HistoryLine(new DateTimeOffset(h.GetProperty("at").GetInt64(), TimeSpan.Zero), h.GetProperty("t").GetString()!))
+                .ToList();
+            var time = root.GetProperty("time").GetInt64();
+            return state with
+            {
+                Connections = connections.ToImmutable(),
+                Names = names.ToImmutable(),
+                Roster = roster.ToImmutable(),
+                NextArrival = root.GetProperty("next").GetInt64(),
+                Seq = root.GetProperty("seq").GetInt64(),
+                Time = time == 0 ? null : new DateTimeOffset(time, TimeSpan.Zero),
+                History = ImmutableQueue.CreateRange(history),
+                HistoryCount = history.Count,
+                Nodes = ImmutableSortedDictionary.CreateRange(root.GetProperty("nodes").EnumerateObject()
+                    .Select(p => KeyValuePair.Create(long.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture), new DateTimeOffset(p.Value.GetInt64(), TimeSpan.Zero)))),
+                Fenced = [.. root.GetProperty("fenced").EnumerateArray().Select(f => f.GetInt64())],
+            };
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new FormatException($"unreadable room snapshot: {e.Message}", e);
+        }
+    }
+}
