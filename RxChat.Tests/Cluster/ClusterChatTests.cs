@@ -168,4 +168,34 @@ public class ClusterChatTests
             Assert.That(await alice.ReadLineAsync(), Is.EqualTo("alice: only in red"));
         });
     }
+
+    [Test]
+    public async Task NodeJoiningALongRunningRoom_StartsFromTheSnapshot_WithTheSameRoom()
+    {
+        const int lines = 2_100;
+        await using var room = await Support.Cluster.StartAsync(nodes: 1);
+        await using var alice = await room.EnterAsync(0, "alice");
+        for (var i = 0; i < lines; i++)
+        {
+            await alice.SendAsync($"line {i}");
+        }
+
+        await alice.ReadUntilAsync($"alice: line {lines - 1}");
+        var length = (long)await room.Redis.ExecuteAsync("XLEN", "{test}:log");
+        var snapshot = (long)await room.Redis.ExecuteAsync("HGET", "{test}:snapshot", "seq");
+        var joined = await room.AddNodeAsync();
+        await using var bob = await room.EnterAsync(joined, "bob");
+        await bob.SendAsync("/history 2");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(snapshot, Is.EqualTo(2000), "a snapshot every 1,000 entries");
+            Assert.That(length, Is.LessThan(lines), "the stream is trimmed behind the snapshot before the last");
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("History: 2 lines"));
+            Assert.That(await bob.ReadLineAsync(), Does.EndWith($"] alice: line {lines - 2}"));
+            Assert.That(await bob.ReadLineAsync(), Does.EndWith($"] alice: line {lines - 1}"));
+        });
+        await bob.SendAsync("/who");
+        Assert.That(await bob.ReadLineAsync(), Is.EqualTo("Current clients: alice, bob"));
+    }
 }

@@ -4,6 +4,7 @@ using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
+using RxChat.Core;
 using RxChat.Hosting;
 using RxChat.Tests.Support;
 
@@ -120,6 +121,47 @@ public class MetricsTests
             Assert.That(messages, Has.Some.Contains("alice").And.Contains("arrived"));
             Assert.That(messages, Has.Some.Contains("alice").And.Contains("Quit"));
             Assert.That(messages.Any(m => m.Contains("a secret", StringComparison.Ordinal)), Is.EqualTo(logMessages));
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Meter_RoomOnRedis_CountsAppendsAndShowsNodesAndLag()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var options = new ChatServerOptions { Host = "127.0.0.1", Port = 0, Redis = redis.Configuration, Room = "metrics", NodeTimeout = TimeSpan.FromSeconds(1) };
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = ChatServer.Start(options, events: System.Reactive.Observer.Create<ServerEvent>(e =>
+        {
+            if (e is NodeJoined)
+            {
+                joined.TrySetResult();
+            }
+        }));
+        var values = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == server.Metrics.Meter && instrument.Name.StartsWith("rxchat.room.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values.AddOrUpdate(instrument.Name, value, (_, old) => instrument.Name.EndsWith("appended", StringComparison.Ordinal) ? old + value : value));
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+        await joined.Task.WaitAsync(LineClient.Timeout);
+
+        await using var alice = await server.EnterAsync("alice");
+        await alice.SendAsync("counted");
+        await alice.ExpectAsync("alice: counted");
+        listener.RecordObservableInstruments();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(values.GetValueOrDefault("rxchat.room.entries.appended"), Is.GreaterThanOrEqualTo(3), "arrival, name, line");
+            Assert.That(values.GetValueOrDefault("rxchat.room.nodes"), Is.EqualTo(1));
+            Assert.That(values.GetValueOrDefault("rxchat.room.lag", -1), Is.GreaterThanOrEqualTo(0));
         });
     }
 }

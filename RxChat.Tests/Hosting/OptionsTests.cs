@@ -106,4 +106,26 @@ public class OptionsTests
 
         Assert.That(() => Read(), Throws.InstanceOf<FormatException>().With.Message.Contains("--port").And.Message.Contains("RXCHAT_PORT"));
     }
+
+    [Test]
+    public void RoomOptions_FromTheCommandLine_AreRead()
+    {
+        var options = Read("--redis", "127.0.0.1:6390", "--room", "lobby.eu-1", "--node-timeout", "1500ms", "--history-size", "50");
+
+        Assert.That(options, Is.EqualTo(new ChatServerOptions
+        {
+            Redis = "127.0.0.1:6390", Room = "lobby.eu-1", NodeTimeout = TimeSpan.FromMilliseconds(1500), HistorySize = 50,
+        }));
+    }
+
+    [TestCase("--room", "two words")]
+    [TestCase("--room", "{tag}")]
+    [TestCase("--node-timeout", "0")]
+    [TestCase("--node-timeout", "50ms")]
+    [TestCase("--history-size", "-1")]
+    [TestCase("--redis", ",")]
+    public void RoomOptions_Bad_NameTheOption(string option, string value)
+    {
+        Assert.That(() => Read(option, value), Throws.InstanceOf<FormatException>().With.Message.Contains(option));
+    }
 }
