@@ -8,8 +8,9 @@
 #   bench/compare.sh --quick         # a smoke test: 1 run, small loads; writes to a temporary folder instead of docs/
 #
 # Options: --runs N (default 3), --sweep-runs N (runs per point of the client-count sweep; default: --runs),
-# --no-sweep, --quick, --out DIR (where the report goes; default docs), --shared DIR (default ../shared),
-# --keep (keep the temporary folder with every run's output and server log).
+# --no-sweep, --no-cluster (skip the table of a room on 1, 2 and 3 nodes on one Redis), --quick, --out DIR (where
+# the report goes; default docs), --shared DIR (default ../shared), --keep (keep the temporary folder with every
+# run's output and server log).
 #
 # Every run starts a fresh server; the two servers alternate (the order flips every run); the server runs on
 # core 1 and the harness on core 0 (taskset). Needs: the .NET SDK, Go >= 1.19 (built offline), python3, taskset.
@@ -22,6 +23,7 @@ root=$PWD
 runs=3
 sweep_runs=
 sweep=1
+cluster=1
 quick=0
 keep=0
 out_dir=docs
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --sweep-runs) sweep_runs=$2; shift 2 ;;
     --no-sweep) sweep=0; shift ;;
+    --no-cluster) cluster=0; shift ;;
     --quick) quick=1; runs=1; shift ;;
     --out) out_dir=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
@@ -112,6 +115,18 @@ dotnet publish "$root/RxChat/RxChat.csproj" -c Release -o "$work/rxchat" -v quie
 (cd "$shared/bench/gochat" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$work/bin/gochat" .)
 dotnet build "$root/bench/Plot/Plot.csproj" -c Release -o "$work/plot" -v quiet -nologo >"$work/logs/build-plot.log" 2>&1 ||
   { cat "$work/logs/build-plot.log" >&2; exit 1; }
+if [ "$cluster" -eq 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    log "installing redis-server (apt-get install redis-server) for the cluster table"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >/dev/null 2>&1 || true
+    { service redis-server stop || true; } >/dev/null 2>&1
+  fi
+  command -v redis-server >/dev/null 2>&1 || { log "no redis-server: the cluster table is skipped"; cluster=0; }
+fi
+if [ "$cluster" -eq 1 ]; then
+  dotnet publish "$root/bench/ClusterLoad/ClusterLoad.csproj" -c Release -o "$work/clusterload" -v quiet -nologo >"$work/logs/build-clusterload.log" 2>&1 ||
+    { cat "$work/logs/build-clusterload.log" >&2; exit 1; }
+fi
 
 rx_options=(--rate-limit 0 --idle-timeout 0 --max-clients 0)
 
@@ -269,6 +284,56 @@ if [ "$sweep" -eq 1 ]; then
     for c in "${sweep_clients[@]}"; do
       m=$((sweep_deliveries / (10 * c)))
       both "sweep$c" "$run" "$c" --outbox-capacity 0 -- -scenario fanout -c "$c" -s 10 -m "$m" -timeout 300s
+    done
+  done
+fi
+
+# A room on 1, 2 and 3 nodes on one Redis (with every write on disk before it is acknowledged): Redis and every
+# node on the server's core, the load (bench/ClusterLoad: clients spread over the nodes) on the harness's. Redis
+# commands per chat line come from INFO commandstats over each run.
+cluster_run() { # NODES RUN SCENARIO ARGS...
+  local nodes=$1 run=$2 scenario=$3; shift 3
+  local tag="cluster$nodes.$scenario.$run" port dir pids=() endpoints=() i p
+  port=$(free_port); dir="$work/redis.$tag"; mkdir -p "$dir"
+  "${pin_server[@]}" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes \
+    --appendfsync always --daemonize no >"$work/logs/$tag.redis.log" 2>&1 &
+  local redis_pid=$!
+  for i in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  for i in $(seq "$nodes"); do
+    "${pin_server[@]}" dotnet "$work/rxchat/RxChat.dll" --port 0 "${rx_options[@]}" --outbox-capacity 0 \
+      --redis "127.0.0.1:$port" --room bench >"$work/logs/$tag.node$i.out" 2>"$work/logs/$tag.node$i.err" &
+    pids+=($!)
+  done
+  for i in $(seq "$nodes"); do
+    p=
+    for _ in $(seq 300); do
+      p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$work/logs/$tag.node$i.out")
+      [ -n "$p" ] && grep -q "caught up at entry" "$work/logs/$tag.node$i.err" && break
+      sleep 0.1
+    done
+    endpoints+=("127.0.0.1:$p")
+  done
+  redis-cli -p "$port" config resetstat >/dev/null
+  local rc=0
+  timeout 600 "${pin_harness[@]}" dotnet "$work/clusterload/ClusterLoad.dll" --nodes "$(IFS=,; echo "${endpoints[*]}")" "$@" \
+    >"$work/logs/$tag.load.out" 2>&1 || rc=$?
+  redis-cli -p "$port" info commandstats >"$work/logs/$tag.commandstats" 2>&1 || true
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  kill -KILL "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  python3 "$root/bench/cluster_result.py" "$results" "$nodes" "$run" "$scenario" "$rc" "$work/logs/$tag.load.out" \
+    "$work/logs/$tag.commandstats" "$*"
+  log "$(tail -n 1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["row"], "run", r["run"], "throughput", r.get("throughput"), "cross_p99_us", r.get("cross_p99_us"), "lost", r.get("lost"), "redis/line", round(r.get("redis_calls_per_line") or 0, 2))')"
+}
+
+if [ "$cluster" -eq 1 ]; then
+  c_lines=2000 c_paced=300
+  if [ "$quick" -eq 1 ]; then c_lines=200 c_paced=50; fi
+  for run in $(seq "$runs"); do
+    for nodes in 1 2 3; do
+      cluster_run "$nodes" "$run" fanout --clients 99 --senders 9 --lines "$c_lines"
+      cluster_run "$nodes" "$run" paced --clients 99 --senders 9 --lines "$c_paced" --rate 50
     done
   done
 fi

@@ -287,6 +287,38 @@ def main():
             for c, rx, go in sweep:
                 f.write(f"{c},{'' if rx is None else rx},{'' if go is None else go}\n")
 
+    clustered = [n for n in (1, 2, 3) if runs(f"cluster{n}.fanout", "rxchat") or runs(f"cluster{n}.paced", "rxchat")]
+    if clustered:
+        w("## A room on several nodes (one Redis)")
+        w("")
+        first = (runs(f"cluster{clustered[0]}.fanout", "rxchat") or [{}])[0]
+        paced = (runs(f"cluster{clustered[0]}.paced", "rxchat") or [{}])[0]
+        w(f"RxChat nodes of one room (`--redis`, `--room bench`) on one `redis-server` with every write on disk before it "
+          f"is acknowledged (`appendonly yes`, `appendfsync always`); Redis and every node on the server's core, the load "
+          f"on the harness's: `bench/ClusterLoad` (clients spread over the nodes in turn, senders too; a delivery is "
+          f"cross-node when its sender is on another node). Unpaced: `{first.get('harness_args', '')}`; moderate load: "
+          f"`{paced.get('harness_args', '')}`. Redis commands per chat line: every command Redis ran during the run "
+          f"(`INFO commandstats`, the script's own calls included) divided by the chat lines sent. Medians of "
+          f"{machine['runs']} runs.")
+        w("")
+        w("| nodes | fan-out deliveries/s (unpaced) | lost | p99 latency, ms, moderate load (cross-node) | p50 (cross-node) | Redis commands per chat line (unpaced / moderate) |")
+        w("|---:|---:|---:|---:|---:|---:|")
+        for n in clustered:
+            f_runs, p_runs = runs(f"cluster{n}.fanout", "rxchat"), runs(f"cluster{n}.paced", "rxchat")
+            key99, key50 = ("cross_p99_us", "cross_p50_us") if n > 1 else ("p99_us", "p50_us")
+            label = "" if n > 1 else " (one node: all)"
+            w(f"| {n} | {spread(f_runs, 'throughput')} | {spread(f_runs, 'lost')} | {spread(p_runs, key99, 1e-3, 2)}{label} | "
+              f"{spread(p_runs, key50, 1e-3, 2)} | {spread(f_runs, 'redis_calls_per_line', 1.0, 2)} / {spread(p_runs, 'redis_calls_per_line', 1.0, 2)} |")
+        w("")
+        last = (runs(f"cluster{clustered[-1]}.fanout", "rxchat") or [{}])[-1]
+        if last.get("redis_calls_by_command"):
+            by = ", ".join(f"{k} {v:,}" for k, v in sorted(last["redis_calls_by_command"].items(), key=lambda kv: -kv[1]))
+            w(f"What Redis ran in one unpaced run on {clustered[-1]} nodes ({last.get('senders', 0) * last.get('lines', 0):,} chat "
+              f"lines): {by}. One `XADD` per entry (every chat line, arrival, name, departure, and a heartbeat per quiet "
+              f"node), and per appended batch one script call with its `HGET`/`HSET`/`HINCRBY`/`TIME` and one `PUBLISH`: "
+              f"nothing grows with the number of clients or nodes.")
+            w("")
+
     w("## Anomalies")
     w("")
     bad = [r for r in results if problems(r)]

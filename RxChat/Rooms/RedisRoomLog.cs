@@ -52,30 +52,28 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     // ('' for a node that joined a room not yet created), a new epoch should the room be new, the channel, the events.
     // Returns {epoch, first sequence number}; -1: the batch is there already; -2: the room the node belongs to is gone.
     private const string AppendScript = """
-        local epoch = redis.call('HGET', KEYS[2], 'epoch')
+        local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n' .. ARGV[1], 'time', 'seq')
+        local epoch = meta[1]
         if not epoch then
           if ARGV[3] ~= '' then return {'', -2} end
           epoch = ARGV[4]
-          redis.call('HSET', KEYS[2], 'epoch', epoch)
         elseif ARGV[3] ~= '' and epoch ~= ARGV[3] then
           return {epoch, -2}
         end
         local first = tonumber(ARGV[2])
-        local last = tonumber(redis.call('HGET', KEYS[2], 'n' .. ARGV[1]) or '0')
-        if first <= last then return {epoch, -1} end
+        if first <= tonumber(meta[2] or '0') then return {epoch, -1} end
         local count = #ARGV - 5
         local now = redis.call('TIME')
         local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-        local before = tonumber(redis.call('HGET', KEYS[2], 'time') or '0')
+        local before = tonumber(meta[3] or '0')
         if ms < before then ms = before end
-        local seq = redis.call('HINCRBY', KEYS[2], 'seq', count)
-        local start = seq - count + 1
+        local start = tonumber(meta[4] or '0') + 1
         local body = {}
         for i = 1, count do
           redis.call('XADD', KEYS[1], (start + i - 1) .. '-0', 'n', ARGV[1], 's', first + i - 1, 't', ms, 'e', ARGV[5 + i])
           body[i] = ARGV[5 + i]
         end
-        redis.call('HSET', KEYS[2], 'n' .. ARGV[1], first + count - 1, 'time', ms)
+        redis.call('HSET', KEYS[2], 'epoch', epoch, 'n' .. ARGV[1], first + count - 1, 'time', ms, 'seq', start + count - 1)
         redis.call('PUBLISH', ARGV[5], start .. ' ' .. count .. ' ' .. epoch .. ' ' .. ms .. ' ' .. ARGV[1] .. ' ' .. first .. '\n' .. table.concat(body, '\n'))
         return {epoch, start}
         """;

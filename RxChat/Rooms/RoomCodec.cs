@@ -158,9 +158,11 @@ internal static class RoomCodec
                 }
             }
 
+            // The room's lines, kept to this node's size (nodes of a room should share it).
             var history = root.GetProperty("history").EnumerateArray()
                 .Select(h => new HistoryLine(new DateTimeOffset(h.GetProperty("at").GetInt64(), TimeSpan.Zero), h.GetProperty("t").GetString()!))
                 .ToList();
+            history = history.Skip(Math.Max(0, history.Count - Math.Max(0, options.HistorySize))).ToList();
             var time = root.GetProperty("time").GetInt64();
             return state with
             {

@@ -1,0 +1,75 @@
+using NUnit.Framework;
+using RxChat.Core;
+using RxChat.Rooms;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Core;
+
+/// <summary>The room's events and snapshots as Redis keeps them: what one node writes, another reads alike.</summary>
+public class RoomCodecTests
+{
+    [Test]
+    public void Events_WrittenByOneNode_ReadByAnotherAsTheSameEvents()
+    {
+        var id = RoomScript.Id(7, 3);
+        var inbox = new ClientArrived(id, "[::1]:5000", new System.Reactive.Subjects.Subject<OutgoingLine>());
+        ChatEvent[] sent =
+        [
+            new ClientWired(inbox, null!),
+            new LineReceived(id, "hi \"there\"\n\t\\ ünïcödé"),
+            new ClientLeft(id, DisconnectReason.SlowConsumer),
+            new NodeHeartbeat(new ConnectionId(0) { Node = 7 }),
+            new NodeStopped(new ConnectionId(0) { Node = 7 }),
+        ];
+
+        var read = sent.Select(e => RoomCodec.ReadEvent(RoomCodec.Write(e)!, 7)).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent.Select(RoomCodec.Write), Has.None.Contains("\n"), "one line each");
+            Assert.That(read[0], Is.EqualTo(new ClientConnected(id, "[::1]:5000")));
+            Assert.That(read.Skip(1), Is.EqualTo(sent.Skip(1)));
+        });
+    }
+
+    [Test]
+    public void LocalEvents_NeverLeaveTheNode()
+    {
+        Assert.That(new ChatEvent[] { new LineRefused(default, "error: slow down"), new ServerStopping(), new RoomLost() }.Select(RoomCodec.Write), Is.All.Null);
+    }
+
+    [TestCase("{\"k\":\"q\"}")]
+    [TestCase("not json")]
+    [TestCase("{\"k\":\"l\",\"c\":1}")]
+    public void Event_Unreadable_IsAFormatException(string payload)
+    {
+        Assert.That(() => RoomCodec.ReadEvent(payload, 1), Throws.InstanceOf<FormatException>());
+    }
+
+    [Test]
+    public void Snapshot_OfAFoldedRoom_ReadsBackAsTheSameRoomWithEveryClientRemote()
+    {
+        var options = new ChatServerOptions { RateLimit = 0, HistorySize = 2 };
+        var replica = new RoomScript()
+            .Arrive(1, 1, 1).Line(1.5, 1, 1, "alice")
+            .Arrive(2, 2, 1).Line(2.5, 2, 1, "bob")
+            .Arrive(3, 2, 2)
+            .Line(4, 1, 1, "one").Line(5, 2, 1, "two").Line(6, 1, 1, "three")
+            .Heartbeat(7, 3)
+            .Run(1, options);
+
+        var state = RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(state.RosterNames, Is.EqualTo(replica.State.RosterNames));
+            Assert.That(state.Connections.Keys, Is.EquivalentTo(replica.State.Connections.Keys), "the unnamed connection too");
+            Assert.That(state.Connections.Values.Where(c => c.IsLocal), Is.Empty);
+            Assert.That(state.History, Is.EqualTo(replica.State.History));
+            Assert.That(state.Nodes, Is.EquivalentTo(replica.State.Nodes));
+            Assert.That((state.NextArrival, state.Seq, state.Time), Is.EqualTo((replica.State.NextArrival, replica.State.Seq, replica.State.Time)));
+            Assert.That(RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), options with { HistorySize = 1 }).History.Select(h => h.Text),
+                Is.EqualTo(new[] { "alice: three" }), "kept to this node's history size");
+        });
+    }
+}
