@@ -101,39 +101,32 @@ internal sealed class RedisServer : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
+        // redis-server logs "Ready to accept connections" once it has loaded its data and listens: the condition
+        // awaited, with a deadline, instead of polling the port.
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new StringBuilder();
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (output)
+                {
+                    output.AppendLine(line);
+                }
+
+                if (line.Contains("Ready to accept connections", StringComparison.Ordinal))
+                {
+                    ready.TrySetResult();
+                }
+            }
+        };
         _process.ErrorDataReceived += (_, _) => { };
+        _process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"redis-server exited: {output}"));
+        _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!await PingAsync())
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}");
-            }
-
-            await Task.Delay(20, deadline.Token);
-        }
-    }
-
-    private async Task<bool> PingAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray());
-            var buffer = new byte[16];
-            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is SocketException or IOException or TimeoutException)
-        {
-            return false;
-        }
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     private static int FreePort()
