@@ -368,7 +368,6 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         }
     }
 
-
     // A node number for this node's life in the room, the epoch, and the latest snapshot of the room.
     private void RetryJoin()
     {
@@ -436,11 +435,11 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         try
         {
             var entries = await _redis!.GetDatabase().StreamRangeAsync(_log, $"{from}-0", "+", PageSize).ConfigureAwait(false);
-            Post(new Page(generation, from, [.. entries.Select(Raw.From)]));
+            Post(new Page(generation, [.. entries.Select(Raw.From)]));
         }
         catch (Exception e) when (e is RedisException or TimeoutException or FormatException)
         {
-            Post(new Page(generation, from, null));
+            Post(new Page(generation, null));
         }
     }
 
@@ -902,7 +901,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
 
     private sealed record Publication(string Text);
 
-    private sealed record Page(long Generation, long From, Raw[]? Entries);
+    private sealed record Page(long Generation, Raw[]? Entries);
 
     private sealed record Appended(Outgoing[] Batch, string Epoch, long Start);
 
