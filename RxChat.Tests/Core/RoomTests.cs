@@ -156,6 +156,48 @@ public class RoomTests
     }
 
     [Test]
+    public void LogAwayShorterThanTheTimeout_ANodeWhoseLastEntryCameEarlier_IsNotCountedGone()
+    {
+        // Node 2's last entry before the outage is at t=3, node 1's at t=3.9; the log is away until t=8.5 (4.6 s,
+        // less than the 5 s timeout), so node 2 looks silent for 5.5 s at node 1's first entry after it. The outage
+        // counts as one heartbeat (1 s) toward anyone's silence: node 2 has been silent 1.9 s, and is not gone.
+        var script = new RoomScript()
+            .Arrive(1, 1, 1).Line(1.5, 1, 1, "alice")
+            .Arrive(2, 2, 1).Line(2.5, 2, 1, "bob")
+            .Heartbeat(3, 2).Heartbeat(3.5, 1).Heartbeat(3.9, 1)
+            .Line(8.5, 1, 1, "during")
+            .Line(9, 2, 1, "back");
+        var (one, two) = (script.Run(1, Options), script.Run(2, Options));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(one.Received(1).TakeLast(2), Is.EqualTo(new[] { "alice: during", "bob: back" }));
+            Assert.That(two.Received(1).TakeLast(2), Is.EqualTo(new[] { "alice: during", "bob: back" }));
+            Assert.That(one.State.Fenced, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void LogGapsLongerThanAHeartbeat_CountAsOne_TowardASilentNodesTimeout()
+    {
+        // Node 1 appends every 2 s from t=5 (its heartbeats are late): each such gap counts 1 s toward node 2's
+        // silence, so node 2, silent from t=3, has been silent 2 s at t=5, then 3, 4, 5 and, at t=13, 6 s: gone there,
+        // before alice's line, not at t=9 as wall-clock silence would have it.
+        var script = new RoomScript()
+            .Arrive(1, 1, 1).Line(1.5, 1, 1, "alice")
+            .Arrive(2, 2, 1).Line(2.5, 2, 1, "bob")
+            .Heartbeat(3, 2).Heartbeat(4, 1)
+            .Line(5, 1, 1, "a").Line(7, 1, 1, "b").Line(9, 1, 1, "c").Line(11, 1, 1, "d").Line(13, 1, 1, "e")
+            .Line(15, 1, 1, "f");
+        var one = script.Run(1, Options);
+
+        Assert.That(one.Received(1).SkipWhile(l => l != "alice: a"), Is.EqualTo(new[]
+        {
+            "alice: a", "alice: b", "alice: c", "alice: d", "bob has left", "alice: e", "alice: f",
+        }));
+    }
+
+    [Test]
     public void NodeStoppedGracefully_TheOthersHearEachOfItsClientsLeaveOnce()
     {
         var script = new RoomScript()

@@ -52,17 +52,20 @@ internal static class ChatRules
 
     // The room's clock and the nodes' liveness, decided in log time (PROTOCOL.md, Rooms across nodes): the entry's
     // node is alive; a node silent for longer than the node timeout while the room went on is gone, at this point of
-    // the order on every node. When the whole log was silent that long (Redis itself was away), nobody is blamed:
-    // every node starts a fresh wait.
+    // the order on every node. Every live node appends at least once a heartbeat, so a longer gap between two entries
+    // means the whole log was away (Redis, or every node at once): nobody is to blame, and the gap counts only as one
+    // heartbeat toward each node's silence. Without that, a node whose last entry came a little before the others'
+    // would be counted gone after an outage shorter than the timeout.
     private static ChatStep Tick(ChatState state, RoomEntry entry)
     {
         var node = entry.Event.Id.Node;
         var time = state.Time is { } before && entry.Time < before ? before : entry.Time;
         var timeout = state.Options.NodeTimeout;
         var nodes = state.Nodes;
-        if (timeout > TimeSpan.Zero && state.Time is { } previous && time - previous > timeout)
+        var pause = state.Time is { } previous ? time - previous - state.Options.NodeHeartbeat : TimeSpan.Zero;
+        if (timeout > TimeSpan.Zero && pause > TimeSpan.Zero)
         {
-            nodes = ImmutableSortedDictionary.CreateRange(nodes.Select(n => KeyValuePair.Create(n.Key, time)));
+            nodes = ImmutableSortedDictionary.CreateRange(nodes.Select(n => KeyValuePair.Create(n.Key, n.Value + pause)));
         }
 
         var joined = !nodes.ContainsKey(node) && node != 0;

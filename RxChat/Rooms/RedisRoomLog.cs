@@ -130,7 +130,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         var prefix = "{" + options.Room + "}:";
         (_log, _meta, _nodes, _snapshot) = (prefix + "log", prefix + "meta", prefix + "nodes", prefix + "snapshot");
         _channel = RedisChannel.Literal(prefix + "entries");
-        _heartbeat = TimeSpan.FromTicks(Math.Clamp(options.NodeTimeout.Ticks / 5, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        _heartbeat = options.NodeHeartbeat;
         metrics?.WatchRoom(() => Math.Max(0, Volatile.Read(ref _known) - Volatile.Read(ref _expected) + 1), () => Volatile.Read(ref _liveNodes));
     }
 
@@ -804,8 +804,10 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
             return;
         }
 
-        // A quiet node says it is alive; every node's entries are the room's clock.
-        if (_scheduler.Now - _lastAppend >= _heartbeat && _inFlight is null && _waiting.Count == 0 && _pendingRetry is null)
+        // A quiet node says it is alive, once a heartbeat (the ticks come a heartbeat apart, so "half a heartbeat
+        // since the last append" is every tick unless something else was appended since the last one); every node's
+        // entries are the room's clock.
+        if (_scheduler.Now - _lastAppend >= _heartbeat / 2 && _inFlight is null && _waiting.Count == 0 && _pendingRetry is null)
         {
             Submit(new Admitted(new NodeHeartbeat(default), Local: false));
         }
