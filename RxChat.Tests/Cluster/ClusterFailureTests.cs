@@ -176,6 +176,26 @@ public class ClusterFailureTests
     }
 
     [Test]
+    public async Task RedisFrozen_ANewcomerWhoseArrivalCannotLand_IsToldTheRoomIsUnavailable_AndTheRoomGoesOn()
+    {
+        // Frozen, Redis keeps its connections open: the node takes the newcomer as usual, and learns that no room can
+        // be reached only when the append of its arrival times out.
+        await using var room = await Support.Cluster.StartAsync(nodes: 1, nodeTimeout: TimeSpan.FromSeconds(4));
+        await using var alice = await room.EnterAsync(0, "alice");
+        room.Redis.Signal(SigStop);
+        await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
+        var heard = await newcomer.ReadToEndAsync();
+        room.Redis.Signal(SigCont);
+        await alice.SendAsync("/who");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(heard, Is.EqualTo(new[] { "error: room unavailable" }));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("Current clients: alice"), "the newcomer had no name: nobody heard of it");
+        });
+    }
+
+    [Test]
     public async Task NodeStoppedGracefully_ItsClientsHearShutdown_TheOthersHearThemLeaveOnce()
     {
         await using var room = await Support.Cluster.StartAsync(nodes: 2);

@@ -275,6 +275,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
                 _inFlight = null;
                 _pendingRetry = failed.Batch;
                 _retryAt = _scheduler.Now + _heartbeat;
+                TurnAwayNewcomers();
                 break;
             case Fence fence when fence.Node == _node && _phase == Phase.Live:
                 RoomLog.Fenced(_logger, _node);
@@ -656,6 +657,33 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         _pending.Enqueue(new Pending(item.NodeSeq, e));
         _waiting.Enqueue(item);
         SendNext();
+    }
+
+    // Redis is away: a newcomer whose arrival is still on its way to the room (it came just before this node knew)
+    // is told now that no room can be reached, as one that comes later is, instead of waiting without a prompt. Its
+    // arrival still lands once Redis is back, as a connection of this node without an inbox here, and its departure
+    // after it; nobody hears of either, as it had no name.
+    private void TurnAwayNewcomers()
+    {
+        if (!_pending.Any(p => p.NodeSeq != 0 && p.Event is ClientWired))
+        {
+            return;
+        }
+
+        var pending = _pending.ToList();
+        _pending.Clear();
+        foreach (var p in pending)
+        {
+            if (p.NodeSeq != 0 && p.Event is ClientWired wired)
+            {
+                Emit(new RoomEntry(_expected - 1, _lastTime, wired with { Refused = DisconnectReason.RoomUnavailable }, Local: true));
+                _pending.Enqueue(p with { Event = new ClientConnected(wired.Id, wired.Arrival.RemoteAddress) });
+            }
+            else
+            {
+                _pending.Enqueue(p);
+            }
+        }
     }
 
     // This node's local events, now, without waiting for its room events before them (which will not come back).
