@@ -1,4 +1,5 @@
 using System.Globalization;
+using NUnit.Framework;
 
 namespace RxChat.Tests.Support;
 
@@ -76,6 +77,16 @@ internal sealed class Cluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Each node's log goes with the test's output, which the test runner shows when the test fails.
+        foreach (var (node, index) in _nodes.Concat(_detached).Select((n, i) => (n, i)).Where(n => n.n is not null))
+        {
+            await TestContext.Out.WriteLineAsync($"--- node {index} ---");
+            foreach (var line in node!.Output.TakeLast(200))
+            {
+                await TestContext.Out.WriteLineAsync(line);
+            }
+        }
+
         foreach (var node in _nodes.Where(n => n is not null).Concat(_detached))
         {
             try
