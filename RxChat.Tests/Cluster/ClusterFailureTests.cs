@@ -176,22 +176,28 @@ public class ClusterFailureTests
     }
 
     [Test]
-    public async Task RedisFrozen_ANewcomerWhoseArrivalCannotLand_IsToldTheRoomIsUnavailable_AndTheRoomGoesOn()
+    public async Task RedisFrozen_ANewcomerWhoseArrivalCannotLand_IsToldTheRoomIsUnavailable_AndNobodyHearsOfIt()
     {
         // Frozen, Redis keeps its connections open: the node takes the newcomer as usual, and learns that no room can
-        // be reached only when the append of its arrival times out.
-        await using var room = await Support.Cluster.StartAsync(nodes: 1, nodeTimeout: TimeSpan.FromSeconds(4));
-        await using var alice = await room.EnterAsync(0, "alice");
+        // be reached only when an append times out. The newcomer types a name anyway, without a prompt.
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, nodeTimeout: TimeSpan.FromSeconds(4));
+        await using var bob = await room.EnterAsync(0, "bob");
+        await using var alice = await room.EnterAsync(1, "alice");
+        await bob.ExpectAsync("alice has arrived");
         room.Redis.Signal(SigStop);
         await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
+        await newcomer.SendAsync("frank");
         var heard = await newcomer.ReadToEndAsync();
         room.Redis.Signal(SigCont);
-        await alice.SendAsync("/who");
+
+        // bob's line comes after everything bob's node queued during the freeze.
+        await bob.SendAsync("after");
 
         Assert.Multiple(async () =>
         {
             Assert.That(heard, Is.EqualTo(new[] { "error: room unavailable" }));
-            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("Current clients: alice"), "the newcomer had no name: nobody heard of it");
+            Assert.That(await alice.ReadUntilAsync("bob: after"), Is.Empty, "the turned-away newcomer never entered the room");
+            Assert.That(await bob.ReadUntilAsync("bob: after"), Is.Empty);
         });
     }
 

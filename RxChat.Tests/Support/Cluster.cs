@@ -81,7 +81,7 @@ internal sealed class Cluster : IAsyncDisposable
         foreach (var (node, index) in _nodes.Concat(_detached).Select((n, i) => (n, i)).Where(n => n.n is not null))
         {
             await TestContext.Out.WriteLineAsync($"--- node {index} ---");
-            foreach (var line in node!.Output.TakeLast(200))
+            foreach (var line in node!.Output.Concat(node.Errors).TakeLast(200))
             {
                 await TestContext.Out.WriteLineAsync(line);
             }

@@ -100,6 +100,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     // The loop's state.
     private readonly Queue<Pending> _pending = new();      // this node's events not yet back from the log, in order
     private readonly Queue<Outgoing> _waiting = new();     // room events not yet appended, in order
+    private readonly HashSet<ConnectionId> _turnedAway = []; // newcomers refused while their arrival was on its way
     private readonly SortedDictionary<long, Raw> _ahead = []; // entries received past a gap
     private IObserver<RoomEntry>? _observer;
     private ConnectionMultiplexer? _redis;
@@ -620,6 +621,17 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     private void Submit(Admitted admitted)
     {
         var e = admitted.Event.Id.Node == 0 ? admitted.Event with { Id = admitted.Event.Id with { Node = _node } } : admitted.Event;
+        if (_turnedAway.Contains(e.Id))
+        {
+            // What a turned-away newcomer sent before its connection closed goes nowhere; its departure goes on.
+            if (e is not ClientLeft)
+            {
+                return;
+            }
+
+            _turnedAway.Remove(e.Id);
+        }
+
         if (e is ClientWired wired && !admitted.Local && !Reachable)
         {
             // No room to join: the newcomer is told at once.
@@ -660,9 +672,10 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     }
 
     // Redis is away: a newcomer whose arrival is still on its way to the room (it came just before this node knew)
-    // is told now that no room can be reached, as one that comes later is, instead of waiting without a prompt. Its
-    // arrival still lands once Redis is back, as a connection of this node without an inbox here, and its departure
-    // after it; nobody hears of either, as it had no name.
+    // is told now that no room can be reached, as one that comes later is, instead of waiting without a prompt.
+    // What it queued for the room and is not yet being appended (its arrival, a name typed without a prompt) becomes
+    // a heartbeat, so that nobody ever hears of it and node numbers stay dense; an arrival already in the batch on
+    // its way lands as an unnamed connection of this node without an inbox here, and its departure follows.
     private void TurnAwayNewcomers()
     {
         if (!_pending.Any(p => p.NodeSeq != 0 && p.Event is ClientWired))
@@ -670,18 +683,40 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
             return;
         }
 
+        var queued = _waiting.Select(w => w.NodeSeq).ToHashSet();
+        var heartbeat = new NodeHeartbeat(new ConnectionId(0) { Node = _node });
+        var silenced = new HashSet<long>();
         var pending = _pending.ToList();
         _pending.Clear();
         foreach (var p in pending)
         {
+            var next = p;
             if (p.NodeSeq != 0 && p.Event is ClientWired wired)
             {
                 Emit(new RoomEntry(_expected - 1, _lastTime, wired with { Refused = DisconnectReason.RoomUnavailable }, Local: true));
-                _pending.Enqueue(p with { Event = new ClientConnected(wired.Id, wired.Arrival.RemoteAddress) });
+                _turnedAway.Add(wired.Id);
+                next = p with { Event = queued.Contains(p.NodeSeq) ? heartbeat : new ClientConnected(wired.Id, wired.Arrival.RemoteAddress) };
             }
-            else
+            else if (p.NodeSeq != 0 && _turnedAway.Contains(p.Event.Id) && queued.Contains(p.NodeSeq))
             {
-                _pending.Enqueue(p);
+                next = p with { Event = heartbeat };
+            }
+
+            if (!ReferenceEquals(next.Event, p.Event) && next.Event is NodeHeartbeat)
+            {
+                silenced.Add(p.NodeSeq);
+            }
+
+            _pending.Enqueue(next);
+        }
+
+        if (silenced.Count > 0 && RoomCodec.Write(heartbeat) is { } payload)
+        {
+            var waiting = _waiting.ToList();
+            _waiting.Clear();
+            foreach (var w in waiting)
+            {
+                _waiting.Enqueue(silenced.Contains(w.NodeSeq) ? w with { Payload = payload } : w);
             }
         }
     }
