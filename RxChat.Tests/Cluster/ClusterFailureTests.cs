@@ -176,6 +176,20 @@ public class ClusterFailureTests
     }
 
     [Test]
+    public async Task NoRoomReachable_WithALineWaitingForIt_ANewcomerIsStillToldAtOnce()
+    {
+        // alice's line waits for Redis, which will not come back: the newcomer's refusal must not wait behind it.
+        await using var room = await Support.Cluster.StartAsync(nodes: 1);
+        await using var alice = await room.EnterAsync(0, "alice");
+        room.Redis.Signal(SigStop);
+        await alice.SendAsync("waiting for Redis");
+        await room.Redis.KillAsync();
+        await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
+
+        Assert.That(await newcomer.ReadToEndAsync(), Is.EqualTo(new[] { "error: room unavailable" }));
+    }
+
+    [Test]
     public async Task RedisFrozen_ANewcomerWhoseArrivalCannotLand_IsToldTheRoomIsUnavailable_AndNobodyHearsOfIt()
     {
         // Frozen, Redis keeps its connections open: the node takes the newcomer as usual, and learns that no room can

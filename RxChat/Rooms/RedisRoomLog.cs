@@ -634,8 +634,9 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
 
         if (e is ClientWired wired && !admitted.Local && !Reachable)
         {
-            // No room to join: the newcomer is told at once.
-            Local(wired with { Refused = DisconnectReason.RoomUnavailable });
+            // No room to join: the newcomer is told at once, not behind this node's events that wait for Redis (it
+            // has heard nothing yet, so no order is broken).
+            Emit(new RoomEntry(_expected - 1, _lastTime, wired with { Refused = DisconnectReason.RoomUnavailable }, Local: true));
             return;
         }
 
