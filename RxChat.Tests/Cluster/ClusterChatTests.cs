@@ -33,6 +33,22 @@ public class ClusterChatTests
     }
 
     [Test]
+    public async Task NodePrintsListening_OnceItServesTheRoom_SoANewcomerConnectingThenIsServed()
+    {
+        // PROTOCOL.md, Server options: the server prints 'listening on HOST:PORT' once it accepts; harnesses connect
+        // then. A node that printed it before joining its room turned that first connection away.
+        await using var redis = await RedisServer.StartAsync();
+        await using var node = await HostProcess.StartAsync(["--port", "0", "--redis", redis.Configuration, "--room", "ready", "--idle-timeout", "0"]);
+        await using var first = await LineClient.ConnectAsync(node.EndPoint);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await first.ReadLineAsync(), Is.EqualTo("What is your name?"));
+            Assert.That(node.LogCount("joined as node"), Is.EqualTo(1), "joined before it printed the line");
+        });
+    }
+
+    [Test]
     public async Task SendersOnEveryNodeAtOnce_EveryClientSeesTheSameSequence()
     {
         const int lines = 200;

@@ -146,6 +146,8 @@ internal sealed class RoomScript
 
         public ChatStep? Last { get; private set; }
 
+        public Task Ready => Task.CompletedTask;
+
         public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
             Observable.Merge(events, Others.Select(e => new Admitted(e, Local: false)))
                 .Select((a, i) => new RoomEntry(i + 1, Scheduler.Now, a.Event, a.Local));

@@ -14,6 +14,9 @@ internal interface IRoomLog
     /// </summary>
     IObservable<RoomEntry> Order(IObservable<Admitted> events);
 
+    /// <summary>Completes once the room can take newcomers the first time (this node has joined it and caught up).</summary>
+    Task Ready { get; }
+
     /// <summary>What the fold decided for <paramref name="entry"/>, for the log's own bookkeeping (a node counted gone, a state to keep).</summary>
     void Folded(RoomEntry entry, ChatStep step);
 }

@@ -10,6 +10,8 @@ namespace RxChat.Core;
 /// <param name="scheduler">The source of the entries' time.</param>
 internal sealed class InProcessRoomLog(IScheduler scheduler) : IRoomLog
 {
+    public Task Ready => Task.CompletedTask;
+
     public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
         events.Select((a, i) => new RoomEntry(i + 1, scheduler.Now, a.Event, a.Local));
 

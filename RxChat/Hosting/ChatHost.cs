@@ -82,9 +82,17 @@ public static class ChatHost
             return CannotListen;
         }
 
-        await output.WriteLineAsync($"listening on {host.Services.GetRequiredService<ChatServerService>().EndPoint}").ConfigureAwait(false);
-        await output.FlushAsync().ConfigureAwait(false);
-        await host.WaitForShutdownAsync().ConfigureAwait(false);
+        // "listening on" once newcomers are served: for a node of a room on Redis, once it has joined the room, so that
+        // whoever waits for the line (a harness, a script) can connect and be served.
+        var service = host.Services.GetRequiredService<ChatServerService>();
+        var shutdown = host.WaitForShutdownAsync();
+        if (await Task.WhenAny(service.Ready, shutdown).ConfigureAwait(false) == service.Ready)
+        {
+            await output.WriteLineAsync($"listening on {service.EndPoint}").ConfigureAwait(false);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+
+        await shutdown.ConfigureAwait(false);
         return 0;
     }
 

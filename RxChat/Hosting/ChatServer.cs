@@ -71,6 +71,14 @@ public sealed class ChatServer : IAsyncDisposable
         HostingLog.Listening(logger, EndPoint, options);
     }
 
+    /// <summary>
+    /// Completes once newcomers are served: at once for a server of its own; for a node of a room on Redis
+    /// (<see cref="ChatServerOptions.Redis"/>), once the node has joined the room and caught up with its log, which
+    /// waits for Redis as long as it takes. Until then the node accepts connections and turns them away with
+    /// <c>error: room unavailable</c> (PROTOCOL.md, Rooms across nodes).
+    /// </summary>
+    public Task Ready => _log.Ready;
+
     /// <summary>The address and port the server listens on (the real port when the options asked for 0).</summary>
     public IPEndPoint EndPoint => _listener.LocalEndPoint;
 

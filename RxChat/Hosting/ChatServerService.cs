@@ -16,6 +16,9 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
     /// <summary>Where the server listens; null before it has started.</summary>
     public IPEndPoint? EndPoint => _server?.EndPoint;
 
+    /// <summary>Completes once newcomers are served (<see cref="ChatServer.Ready"/>); never before the server has started.</summary>
+    public Task Ready => _server?.Ready ?? Task.Delay(Timeout.Infinite);
+
     /// <summary>Binds and starts serving.</summary>
     /// <param name="cancellationToken">Unused: starting does not wait.</param>
     /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound.</exception>

@@ -101,6 +101,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     private readonly Queue<Pending> _pending = new();      // this node's events not yet back from the log, in order
     private readonly Queue<Outgoing> _waiting = new();     // room events not yet appended, in order
     private readonly HashSet<ConnectionId> _turnedAway = []; // newcomers refused while their arrival was on its way
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SortedDictionary<long, Raw> _ahead = []; // entries received past a gap
     private IObserver<RoomEntry>? _observer;
     private ConnectionMultiplexer? _redis;
@@ -145,6 +146,8 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
 
     /// <summary>Whether newcomers can join: this node is caught up with the room, and Redis takes its appends.</summary>
     private bool Reachable => _phase == Phase.Live && _redis is { IsConnected: true } && _pendingRetry is null;
+
+    public Task Ready => _joined.Task;
 
     public IObservable<RoomEntry> Order(IObservable<Admitted> events) => Observable.Create<RoomEntry>(observer =>
     {
@@ -482,6 +485,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         {
             _phase = Phase.Live;
             RoomLog.Joined(_logger, _options.Room, _options.Redis!, _node, _expected - 1);
+            _joined.TrySetResult();
             DeliverAhead();
             SendNext();
         }
