@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using NUnit.Framework;
 using RxChat.Tests.Support;
 
@@ -89,6 +91,44 @@ public class ClusterFailureTests
             Assert.That(bobHeard, Is.EqualTo(aliceHeard), "one order");
             Assert.That(aliceHeard.Where(l => l.StartsWith("alice: ", StringComparison.Ordinal)), Is.EqualTo(Enumerable.Range(0, 20).Select(i => $"alice: during {i}")));
             Assert.That(aliceHeard.Where(l => l.StartsWith("bob: ", StringComparison.Ordinal)), Is.EqualTo(Enumerable.Range(0, 20).Select(i => $"bob: also {i}")));
+        });
+    }
+
+    [Test]
+    public async Task FloodFasterThanTheRoomTakesIt_TheFlooderIsToldToSlowDown_NobodyIsDisconnected()
+    {
+        // With Redis frozen nothing leaves bob's node: past 65,536 waiting lines, bob's next ones are discarded and he
+        // is told once, as with the send rate (rate limits are off here; outboxes unbounded, so that nothing is
+        // dropped for a slow reader). The room is kept: alice, on the other node, gets what was taken, in order.
+        const int flood = 70_000;
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, nodeTimeout: TimeSpan.FromSeconds(20), extra: ["--outbox-capacity", "0"]);
+        await using var alice = await room.EnterAsync(0, "alice");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await alice.ExpectAsync("bob has arrived");
+        bob.ReadTimeout = alice.ReadTimeout = TimeSpan.FromSeconds(60);
+        room.Redis.Signal(SigStop);
+        var lines = new StringBuilder();
+        for (var i = 0; i < flood; i++)
+        {
+            lines.Append("l ").Append(i).Append('\n');
+        }
+
+        await bob.SendRawAsync(Encoding.UTF8.GetBytes(lines.ToString()));
+        await room[1].WaitForLogAsync("lines wait for Redis; discarding", TimeSpan.FromSeconds(30));
+        room.Redis.Signal(SigCont);
+
+        // The error comes after the lines taken before it; once bob has it, they are all in the room.
+        var bobHeard = await bob.ReadUntilAsync("error: slow down");
+        await bob.SendAsync("after");
+        var aliceHeard = await alice.ReadUntilAsync("bob: after");
+        var taken = aliceHeard.Select(l => int.Parse(l["bob: l ".Length..], CultureInfo.InvariantCulture)).ToList();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await bob.ReadUntilAsync("bob: after"), Is.Empty, "told once; his next line taken again");
+            Assert.That(bobHeard, Is.EqualTo(aliceHeard), "the same lines on both nodes");
+            Assert.That(taken, Is.EqualTo(Enumerable.Range(0, taken.Count)), "the lines taken: the first ones, in order");
+            Assert.That(taken.Count, Is.InRange(65_000, flood - 1));
         });
     }
 

@@ -30,12 +30,13 @@ internal sealed class Cluster : IAsyncDisposable
     public HostProcess this[int node] => _nodes[node] ?? throw new InvalidOperationException($"node {node} is stopped");
 
     /// <summary>Starts Redis and <paramref name="nodes"/> nodes of one room, each caught up with the room.</summary>
-    public static async Task<Cluster> StartAsync(int nodes = 3, bool persistent = false, TimeSpan? nodeTimeout = null, string room = "test")
+    public static async Task<Cluster> StartAsync(
+        int nodes = 3, bool persistent = false, TimeSpan? nodeTimeout = null, string room = "test", IReadOnlyList<string>? extra = null)
     {
         var cluster = new Cluster(await RedisServer.StartAsync(persistent), room, nodeTimeout ?? TimeSpan.FromSeconds(1));
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, nodes).Select(_ => cluster.AddNodeAsync()));
+            await Task.WhenAll(Enumerable.Range(0, nodes).Select(_ => cluster.AddNodeAsync(extra: extra)));
         }
         catch
         {

@@ -45,7 +45,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     private const int BatchSize = 256;
     private const int PageSize = 1000;
 
-    // Room events that may wait for Redis before this node gives up on the room (its connections are closed).
+    // Room events that may wait for Redis on this node: past it, a line is discarded and its sender told to slow down.
     private const int MaxWaiting = 65_536;
 
     // KEYS: the stream, the meta hash. ARGV: node, its first event number in the batch, the epoch the node belongs to
@@ -101,6 +101,8 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     private readonly Queue<Pending> _pending = new();      // this node's events not yet back from the log, in order
     private readonly Queue<Outgoing> _waiting = new();     // room events not yet appended, in order
     private readonly HashSet<ConnectionId> _turnedAway = []; // newcomers refused while their arrival was on its way
+    private readonly HashSet<ConnectionId> _slowedDown = []; // senders told to slow down since their last line taken
+    private bool _backlogged;       // lines are being discarded for want of room in the backlog (logged once)
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SortedDictionary<long, Raw> _ahead = []; // entries received past a gap
     private IObserver<RoomEntry>? _observer;
@@ -664,10 +666,31 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
             return;
         }
 
-        if (_waiting.Count >= MaxWaiting)
+        if (e is LineReceived && _waiting.Count >= MaxWaiting)
         {
-            LoseRoom("Redis was away too long for this node to keep its connections' lines");
+            // The room takes this node's lines more slowly than its clients send them (a flood, or Redis away): the
+            // line is discarded and its sender told, once until one of its lines is taken again, as with the send
+            // rate (PROTOCOL.md, Limits and bad input). Nobody else loses anything, and the node keeps its room.
+            if (_slowedDown.Add(e.Id))
+            {
+                Local(new LineRefused(e.Id, "error: slow down"));
+            }
+
+            if (!_backlogged)
+            {
+                RoomLog.Backlogged(_logger, _options.Room, _waiting.Count);
+                _backlogged = true;
+            }
+
             return;
+        }
+
+        // Logged again only after the backlog has halved.
+        _backlogged &= _waiting.Count >= MaxWaiting / 2;
+
+        if (_slowedDown.Count > 0 && e is LineReceived or ClientLeft)
+        {
+            _slowedDown.Remove(e.Id);
         }
 
         var item = new Outgoing(++_nodeSeq, payload);

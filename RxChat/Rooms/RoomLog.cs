@@ -31,4 +31,7 @@ internal static partial class RoomLog
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Debug, Message = "Room entries {From} to {To} missed; reading them from the log")]
     public static partial void Gap(ILogger logger, long from, long to);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Room {Room}: {Count} lines wait for Redis; discarding this node's next ones, each sender told to slow down")]
+    public static partial void Backlogged(ILogger logger, string room, int count);
 }
