@@ -46,8 +46,10 @@ public sealed record ChatServerOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Chat lines the room keeps for <c>/history</c> (<c>--history-size</c>); default 1000; 0 keeps none. Nodes of one
-    /// room keep the same lines, so they should share this value. PROTOCOL.md, Commands and Server options.
+    /// Chat lines the room keeps for <c>/history</c> (<c>--history-size</c>); default 1000; 0 keeps none. One
+    /// <c>/history</c> shows at most 100 lines (PROTOCOL.md, Commands), so the room holds at most the last 100 in memory:
+    /// every answer is the one 1000 kept lines would give. Nodes of one room keep the same lines, so they should share
+    /// this value. PROTOCOL.md, Commands and Server options.
     /// </summary>
     public int HistorySize { get; init; } = 1000;
 

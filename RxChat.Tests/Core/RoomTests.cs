@@ -242,6 +242,39 @@ public class RoomTests
     }
 
     [Test]
+    public void History_KeepsNoMoreThanHistoryCanShow_AndAnswersAsIfItKeptHistorySize()
+    {
+        var script = new RoomScript().Arrive(1, 1, 1).Line(1.5, 1, 1, "alice");
+        for (var i = 1; i <= 150; i++)
+        {
+            script.Line(2 + i, 1, 1, $"line {i}");
+        }
+
+        var one = script.Line(200, 1, 1, "/history 100").Run(1, Options with { HistorySize = 1000 });
+
+        var answer = one.Received(1).SkipWhile(l => !l.StartsWith("History:", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(answer[0], Is.EqualTo("History: 100 lines"));
+            Assert.That(answer.Skip(1).Select(l => l[(l.IndexOf(']') + 2)..]), Is.EqualTo(Enumerable.Range(51, 100).Select(i => $"alice: line {i}")));
+            Assert.That(one.State.HistoryCount, Is.EqualTo(100), "lines past the most /history shows are not kept");
+            Assert.That(one.State.History.Count(), Is.EqualTo(100));
+        });
+    }
+
+    [Test]
+    public void History_KeepsTheBroadcastsOwnLine_NotACopy()
+    {
+        var state = ChatState.Empty(Options);
+        var alice = new Client(new ConnectionId(1), "127.0.0.1:5000", Inbox: null, Name: "alice");
+
+        var step = ChatRules.Broadcast(state, alice, "alice: hi", new MessageSent(alice.Id, "alice", "hi", MessageKind.Chat));
+
+        var broadcast = step.Deliveries.OfType<Broadcast>().Single();
+        Assert.That(step.State.History.Single().Line, Is.SameAs(broadcast.Line));
+    }
+
+    [Test]
     public void History_HistorySizeZero_KeepsNothing()
     {
         var script = new RoomScript().Arrive(1, 1, 1).Line(1.5, 1, 1, "alice").Line(2, 1, 1, "hi").Line(3, 1, 1, "/history 5");

@@ -231,13 +231,14 @@ internal static class ChatRules
     /// <summary>A chat line to everyone, kept in the room's history (PROTOCOL.md, Commands, <c>/history</c>).</summary>
     public static ChatStep Broadcast(ChatState state, Client sender, string line, MessageSent message)
     {
-        var step = new ChatStep(Remember(state, line), [new Broadcast(new(line))]);
+        var broadcast = new OutgoingLine(line);
+        var step = new ChatStep(Remember(state, broadcast), [new Broadcast(broadcast)]);
         return sender.IsLocal ? step.Reporting(message) : step;
     }
 
-    private static ChatState Remember(ChatState state, string line)
+    private static ChatState Remember(ChatState state, OutgoingLine line)
     {
-        var size = state.Options.HistorySize;
+        var size = state.HistoryKept;
         if (size <= 0)
         {
             return state;

@@ -162,7 +162,7 @@ internal static class RoomCodec
             var history = root.GetProperty("history").EnumerateArray()
                 .Select(h => new HistoryLine(new DateTimeOffset(h.GetProperty("at").GetInt64(), TimeSpan.Zero), h.GetProperty("t").GetString()!))
                 .ToList();
-            history = history.Skip(Math.Max(0, history.Count - Math.Max(0, options.HistorySize))).ToList();
+            history = history.Skip(Math.Max(0, history.Count - state.HistoryKept)).ToList();
             var time = root.GetProperty("time").GetInt64();
             return state with
             {
