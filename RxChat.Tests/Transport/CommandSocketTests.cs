@@ -39,6 +39,31 @@ public class CommandSocketTests
     }
 
     [Test]
+    public async Task History_OverSocket_AfterMoreLinesThanItShows_AnswersTheLastN()
+    {
+        await using var server = TestServer.Start(new() { RateLimit = 0 });
+        await using var alice = await server.EnterAsync("alice");
+        for (var i = 1; i <= 150; i++)
+        {
+            await alice.SendAsync($"line {i}");
+        }
+
+        await alice.SendAsync("/history 100");
+        await alice.ReadUntilAsync("History: 100 lines");
+        var answer = new List<string>();
+        for (var i = 0; i < 100; i++)
+        {
+            answer.Add((await alice.ReadLineAsync())!);
+        }
+
+        await alice.SendAsync("/history");
+        await alice.ExpectAsync("History: 20 lines");
+
+        Assert.That(answer.Select(l => l[(l.IndexOf(']') + 2)..]), Is.EqualTo(Enumerable.Range(51, 100).Select(i => $"alice: line {i}")));
+        Assert.That(answer, Has.All.Match(@"^\[\d\d:\d\d:\d\d\] alice: line \d+$"));
+    }
+
+    [Test]
     public async Task Nick_OverSocket_RenamesForEveryone()
     {
         await using var room = await Room.EnterAsync();
