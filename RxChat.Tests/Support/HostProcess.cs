@@ -36,6 +36,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        if (InheritsIgnoredStopSignals())
+        {
+            // The server as a user starts it from a terminal, where Ctrl+C and SIGTERM are not ignored. A test run
+            // started as a background job of a script inherits SIGINT ignored, which a child inherits in turn and
+            // the runtime honours; env (GNU coreutils) puts both back to the default before it runs dotnet.
+            info.FileName = "env";
+            info.ArgumentList.Add("--default-signal=INT,TERM");
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(typeof(ChatHost).Assembly.Location);
         foreach (var arg in args)
         {
@@ -63,6 +73,15 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         return host;
+    }
+
+    // Whether this process ignores SIGINT or SIGTERM (its SigIgn mask in /proc/self/status; bit N-1 is signal N).
+    private static bool InheritsIgnoredStopSignals()
+    {
+        const ulong sigint = 1UL << (2 - 1), sigterm = 1UL << (15 - 1);
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & (sigint | sigterm)) != 0;
     }
 
     /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2).</summary>
