@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using RxChat.Rooms;
 using RxChat.Tests.Support;
 
 namespace RxChat.Tests.Cluster;
@@ -9,6 +10,7 @@ namespace RxChat.Tests.Cluster;
 /// </summary>
 [CancelAfter(120_000)]
 [NonParallelizable]
+[Category(Needs.Redis)]
 public class ClusterChatTests
 {
     [Test]
@@ -44,7 +46,7 @@ public class ClusterChatTests
         Assert.Multiple(async () =>
         {
             Assert.That(await first.ReadLineAsync(), Is.EqualTo("What is your name?"));
-            Assert.That(node.LogCount("joined as node"), Is.EqualTo(1), "joined before it printed the line");
+            Assert.That(node.EventCount(RoomLog.JoinedEvent), Is.EqualTo(1), "joined before it printed the line");
         });
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using NUnit.Framework;
+using RxChat.Rooms;
 using RxChat.Tests.Support;
 
 namespace RxChat.Tests.Cluster;
@@ -12,6 +13,7 @@ namespace RxChat.Tests.Cluster;
 /// </summary>
 [CancelAfter(120_000)]
 [NonParallelizable]
+[Category(Needs.Redis)]
 public class ClusterFailureTests
 {
     private const int SigKill = 9, SigTerm = 15, SigStop = 19, SigCont = 18;
@@ -56,7 +58,7 @@ public class ClusterFailureTests
         await alice.ExpectAsync("alice: you are gone");
         room[1].Signal(SigCont);
         var told = await frozen.ReadToEndAsync();
-        await room[1].WaitForLogAsync("rejoining", TimeSpan.FromSeconds(10));
+        await room[1].WaitForEventAsync(RoomLog.FencedEvent, TimeSpan.FromSeconds(10));
         await using var again = await EnterWhenReadyAsync(room, 1, "again");
 
         Assert.Multiple(async () =>
@@ -114,7 +116,7 @@ public class ClusterFailureTests
         }
 
         await bob.SendRawAsync(Encoding.UTF8.GetBytes(lines.ToString()));
-        await room[1].WaitForLogAsync("lines wait for Redis; discarding", TimeSpan.FromSeconds(30));
+        await room[1].WaitForEventAsync(RoomLog.BackloggedEvent, TimeSpan.FromSeconds(30));
         room.Redis.Signal(SigCont);
 
         // The error comes after the lines taken before it; once bob has it, they are all in the room.
@@ -301,7 +303,7 @@ public class ClusterFailureTests
         using var deadline = new CancellationTokenSource(Support.Cluster.JoinTimeout);
         while (true)
         {
-            var joined = room[node].LogCount("caught up at entry");
+            var joined = room[node].EventCount(RoomLog.JoinedEvent);
             var client = await LineClient.ConnectAsync(room[node].EndPoint);
             var first = await client.ReadLineAsync();
             if (first == "What is your name?")
@@ -313,7 +315,7 @@ public class ClusterFailureTests
             }
 
             await client.DisposeAsync();
-            await room[node].WaitForLogAsync("caught up at entry", Support.Cluster.JoinTimeout, joined + 1).WaitAsync(deadline.Token);
+            await room[node].WaitForEventAsync(RoomLog.JoinedEvent, Support.Cluster.JoinTimeout, joined + 1).WaitAsync(deadline.Token);
         }
     }
 }

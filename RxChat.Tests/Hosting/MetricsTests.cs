@@ -125,6 +125,7 @@ public class MetricsTests
     }
 
     [Test]
+    [Category(Needs.Redis)]
     [CancelAfter(60_000)]
     public async Task Meter_RoomOnRedis_CountsAppendsAndShowsNodesAndLag()
     {

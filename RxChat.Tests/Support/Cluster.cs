@@ -1,5 +1,6 @@
 using System.Globalization;
 using NUnit.Framework;
+using RxChat.Rooms;
 
 namespace RxChat.Tests.Support;
 
@@ -54,7 +55,7 @@ internal sealed class Cluster : IAsyncDisposable
             "--port", "0", "--redis", Redis.Configuration, "--room", room ?? Room, "--rate-limit", "0", "--idle-timeout", "0",
             "--node-timeout", $"{NodeTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "--shutdown-timeout", "2s",
             .. extra ?? []]);
-        await node.WaitForLogAsync("caught up at entry", JoinTimeout);
+        await node.WaitForEventAsync(RoomLog.JoinedEvent, JoinTimeout);
         lock (_nodes)
         {
             _nodes.Add(node);

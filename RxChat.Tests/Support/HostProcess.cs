@@ -115,31 +115,33 @@ internal sealed partial class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    /// <summary>How many lines the server has written on standard error that hold <paramref name="text"/>.</summary>
-    public int LogCount(string text)
+    /// <summary>
+    /// How many log lines the server has written (on standard error) with the stable event id <paramref name="eventId"/>
+    /// (the console format writes it after the category: <c>info: RxChat.Room[300] ...</c>).
+    /// </summary>
+    public int EventCount(int eventId)
     {
+        var tag = Tag(eventId);
         lock (_errors)
         {
-            return _errors.Count(l => l.Contains(text, StringComparison.Ordinal));
+            return _errors.Count(l => l.Contains(tag, StringComparison.Ordinal));
         }
     }
 
-    /// <summary>
-    /// Waits until the server has written <paramref name="count"/> lines on standard error that hold
-    /// <paramref name="text"/> (log lines).
-    /// </summary>
-    public async Task WaitForLogAsync(string text, TimeSpan timeout, int count = 1)
+    /// <summary>Waits until the server has logged <paramref name="count"/> events with the id <paramref name="eventId"/>.</summary>
+    public async Task WaitForEventAsync(int eventId, TimeSpan timeout, int count = 1)
     {
+        var tag = Tag(eventId);
         TaskCompletionSource waiter;
         lock (_errors)
         {
-            if (_errors.Count(l => l.Contains(text, StringComparison.Ordinal)) >= count)
+            if (_errors.Count(l => l.Contains(tag, StringComparison.Ordinal)) >= count)
             {
                 return;
             }
 
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((text, count, waiter));
+            _waiters.Add((tag, count, waiter));
         }
 
         try
@@ -148,9 +150,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"no log line with '{text}' within {timeout}; the log: {string.Join('\n', Errors.TakeLast(20))}");
+            throw new TimeoutException($"no log event {eventId} within {timeout}; the log: {string.Join('\n', Errors.TakeLast(20))}");
         }
     }
+
+    private static string Tag(int eventId) => $"[{eventId.ToString(System.Globalization.CultureInfo.InvariantCulture)}] ";
 
     private readonly List<(string Text, int Count, TaskCompletionSource Done)> _waiters = [];
 

@@ -5,40 +5,48 @@ using System.Text;
 namespace RxChat.Tests.Support;
 
 /// <summary>
-/// A plain TCP client for socket tests: writes raw bytes or lines, reads lines with a deadline. Every read
-/// waits for a condition and fails after <see cref="Timeout"/>; nothing sleeps.
+/// A plain TCP client for socket tests, shared by RxChat.Tests and Samples.Tests (linked source): writes raw bytes or
+/// lines, reads lines with a deadline. Every read waits for a condition and fails after <see cref="ReadTimeout"/> or
+/// when the test's token (its <c>[CancelAfter]</c>) is cancelled, whichever comes first; nothing sleeps.
 /// </summary>
 internal sealed class LineClient : IAsyncDisposable
 {
+    /// <summary>How long one read waits by default.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
     private readonly StreamReader _reader;
+    private readonly CancellationToken _cancellationToken;
 
-    private LineClient(TcpClient client)
+    private LineClient(TcpClient client, CancellationToken cancellationToken)
     {
         _client = client;
+        _cancellationToken = cancellationToken;
         _stream = client.GetStream();
         _reader = new StreamReader(_stream, new UTF8Encoding(false, false), false, 1024);
     }
 
     public Socket Socket => _client.Client;
 
+    /// <summary>The client's own address as the server writes it (<c>127.0.0.1:5000</c>).</summary>
+    public string LocalAddress => _client.Client.LocalEndPoint!.ToString()!;
+
     /// <summary>How long one read may wait; <see cref="Timeout"/> unless a test needs longer.</summary>
     public TimeSpan ReadTimeout { get; set; } = Timeout;
 
-    public static async Task<LineClient> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>Connects; <paramref name="cancellationToken"/> (the test's) also cuts every later read short.</summary>
+    public static async Task<LineClient> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken = default)
     {
         var client = new TcpClient(endPoint.AddressFamily);
-        await client.ConnectAsync(endPoint.Address, endPoint.Port).ConfigureAwait(false);
-        return new LineClient(client);
+        await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+        return new LineClient(client, cancellationToken);
     }
 
     /// <summary>Connects, answers the prompt with <paramref name="name"/> and reads the two welcome lines.</summary>
-    public static async Task<LineClient> EnterAsync(IPEndPoint endPoint, string name)
+    public static async Task<LineClient> EnterAsync(IPEndPoint endPoint, string name, CancellationToken cancellationToken = default)
     {
-        var client = await ConnectAsync(endPoint).ConfigureAwait(false);
+        var client = await ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
         await client.ExpectAsync("What is your name?").ConfigureAwait(false);
         await client.SendAsync(name).ConfigureAwait(false);
         await client.ExpectAsync($"You are {name}").ConfigureAwait(false);
@@ -53,13 +61,26 @@ internal sealed class LineClient : IAsyncDisposable
 
     public Task SendAsync(string line) => SendRawAsync(Encoding.UTF8.GetBytes(line + "\n"));
 
-    public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes).ConfigureAwait(false);
+    public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes, _cancellationToken).ConfigureAwait(false);
 
-    /// <summary>The next line, or null at end of stream; fails after <see cref="Timeout"/>.</summary>
+    /// <summary>The next line, or null at end of stream; fails after <see cref="ReadTimeout"/> or with the test's token.</summary>
     public async Task<string?> ReadLineAsync()
     {
-        using var cts = new CancellationTokenSource(ReadTimeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+        cts.CancelAfter(ReadTimeout);
         return await _reader.ReadLineAsync(cts.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>The next <paramref name="count"/> lines (null for each past the end of stream).</summary>
+    public async Task<List<string?>> ReadLinesAsync(int count)
+    {
+        var lines = new List<string?>();
+        for (var i = 0; i < count; i++)
+        {
+            lines.Add(await ReadLineAsync().ConfigureAwait(false));
+        }
+
+        return lines;
     }
 
     public async Task ExpectAsync(string expected)
@@ -118,7 +139,7 @@ internal sealed class LineClient : IAsyncDisposable
         return lines;
     }
 
-    /// <summary>Half-closes: the server sees a clean end of stream.</summary>
+    /// <summary>Half-closes: the server sees a clean end of stream, and the client can still read.</summary>
     public void ShutdownSend() => _client.Client.Shutdown(SocketShutdown.Send);
 
     /// <summary>Closes with a reset (RST) instead of a clean close.</summary>

@@ -41,7 +41,7 @@ internal sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(bool persistent = false, params string[] extra)
     {
         var executable = Find("redis-server") ?? throw new AssertionException(
-            "redis-server is not installed: the cluster tests need Debian's package (apt-get install -y redis-server); .ci/run installs it");
+            "redis-server is not installed: the Redis tests need Debian's package (apt-get install -y redis-server); ./test.sh installs it when run as root");
         var port = FreePort();
         var directory = Path.Combine(Path.GetTempPath(), $"rxchat-redis-{port}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);

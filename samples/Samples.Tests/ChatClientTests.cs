@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using ChatClient;
 using NUnit.Framework;
-using Samples.Tests.Support;
+using RxChat.Tests.Support;
 
 namespace Samples.Tests;
 
@@ -17,7 +17,7 @@ public class ChatClientTests
     [CancelAfter(20_000)]
     public async Task ChatClient_NameThenLine_EntersAndOthersSeeTheLine(CancellationToken cancellationToken)
     {
-        await using var server = Loopback.StartServer();
+        await using var server = TestServer.Start();
         await using var dave = await LineClient.EnterAsync(server.EndPoint, "dave", cancellationToken);
         var (stdin, stdout) = (new Pipe(), new Pipe());
         var input = new StreamWriter(stdin.Writer.AsStream(), new UTF8Encoding(false)) { AutoFlush = true };
@@ -50,7 +50,7 @@ public class ChatClientTests
     [CancelAfter(20_000)]
     public async Task ChatClient_ServerStops_ReturnsWhileInputIsStillOpen(CancellationToken cancellationToken)
     {
-        var server = Loopback.StartServer();
+        var server = TestServer.Start();
         var (stdin, stdout) = (new Pipe(), new Pipe());
         var output = new StreamReader(stdout.Reader.AsStream());
         var run = NetCat.RunAsync(
@@ -74,7 +74,7 @@ public class ChatClientTests
     [CancelAfter(30_000)]
     public async Task ChatClientProgram_StdinEnds_PrintsTheChatAndExitsZero(CancellationToken cancellationToken)
     {
-        await using var server = Loopback.StartServer();
+        await using var server = TestServer.Start();
         await using var dave = await LineClient.EnterAsync(server.EndPoint, "dave", cancellationToken);
         var info = new ProcessStartInfo("dotnet")
         {

@@ -7,7 +7,7 @@ using EchoBot;
 using Microsoft.Reactive.Testing;
 using NUnit.Framework;
 using RxChat.Core;
-using Samples.Tests.Support;
+using RxChat.Tests.Support;
 using static Microsoft.Reactive.Testing.ReactiveTest;
 
 namespace Samples.Tests;
@@ -121,7 +121,7 @@ public class EchoBotTests
     [CancelAfter(20_000)]
     public async Task Bot_JoinedInProcess_AnswersATcpClient(CancellationToken cancellationToken)
     {
-        await using var server = Loopback.StartServer();
+        await using var server = TestServer.Start();
         var botEntered = server.Events.OfType<ClientEntered>().FirstAsync(e => e.Name == "bot").ToTask(cancellationToken);
 
         // As the sample's Program does it.

@@ -3,7 +3,7 @@ using System.Reactive.Subjects;
 using System.Reactive.Threading.Tasks;
 using NUnit.Framework;
 using RxChat.Core;
-using Samples.Tests.Support;
+using RxChat.Tests.Support;
 
 namespace Samples.Tests;
 
@@ -17,7 +17,7 @@ public class EmbeddingApiTests
     [CancelAfter(20_000)]
     public async Task Events_TcpClientEntersSaysALineAndLeaves_ArriveInOrderWithTheReason(CancellationToken cancellationToken)
     {
-        await using var server = Loopback.StartServer();
+        await using var server = TestServer.Start();
         var events = new List<ServerEvent>();
         using var recording = server.Events.Subscribe(e => { lock (events) { events.Add(e); } });
         var closed = server.Events.OfType<ConnectionClosed>().FirstAsync().ToTask(cancellationToken);
@@ -55,7 +55,7 @@ public class EmbeddingApiTests
     [CancelAfter(20_000)]
     public async Task Connect_InProcessAndTcpClients_ChatBothWays(CancellationToken cancellationToken)
     {
-        await using var server = Loopback.StartServer();
+        await using var server = TestServer.Start();
 
         // Ann joins in process: her first line is her name. Replay keeps every line she hears for the asserts.
         var annSays = new Subject<string>();
@@ -88,7 +88,7 @@ public class EmbeddingApiTests
     [CancelAfter(20_000)]
     public async Task StopAsync_WithClients_ClosesThemAndCompletesEvents(CancellationToken cancellationToken)
     {
-        var server = Loopback.StartServer();
+        var server = TestServer.Start();
         var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var watching = server.Events.Subscribe(_ => { }, e => completed.TrySetException(e), () => completed.TrySetResult());
         var bot = server.Connect(Observable.Return("bot").Concat(Observable.Never<string>())).Replay();

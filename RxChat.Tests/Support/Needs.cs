@@ -1,0 +1,12 @@
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// NUnit categories for tests that need a program from outside .NET, named for it. <c>./test.sh</c> installs each
+/// one when it is missing (Debian's packages), or leaves its tests out and says what to install;
+/// <c>dotnet test --filter "Category!=Redis"</c> runs what needs only the SDK.
+/// </summary>
+internal static class Needs
+{
+    /// <summary>A real <c>redis-server</c> (Debian's <c>redis-server</c> package), started by the test.</summary>
+    public const string Redis = "Redis";
+}
