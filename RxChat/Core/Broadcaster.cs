@@ -6,14 +6,18 @@ using System.Reactive.Subjects;
 namespace RxChat.Core;
 
 /// <summary>
-/// The chat core, the book's <c>broadcaster</c> in Rx: arrivals, lines and departures are merged into one stream
-/// that a <c>Scan</c> folds into the client set; what each step decides to send goes out through one broadcast
-/// subject (or, for one connection's lines, straight to its inbox), in one total order; each connection's writer
-/// follows that through <c>ObserveOn</c> on the writer scheduler. The client set is the only state and no lock is
-/// taken here: <c>Merge</c> serialises the fold.
+/// The chat core, the book's <c>broadcaster</c> in Rx. This node's arrivals, lines and departures are merged into
+/// one stream; a <c>Scan</c> applies the node's own limits (<c>NodeRules.Admit</c>); the room's log puts what they
+/// admit in the room's one order (on one node the merge's own order; across nodes a Redis stream that every node
+/// reads); a second <c>Scan</c> folds the room's entries into the room's state (<c>ChatRules.Apply</c>, pure); and
+/// what each step decides to send goes out through one broadcast subject, or for one connection's lines straight to
+/// its inbox. Each connection's writer follows that through <c>ObserveOn</c> on the writer scheduler, so every client
+/// sees one total order. No lock is taken here: <c>Merge</c> serialises the node's rules, and the log emits one
+/// entry at a time to the fold.
 /// </summary>
 /// <remarks>
-/// Data flow: socket -> framer -> events -> Merge/Scan -> broadcast -> ObserveOn -> outbox -> socket.
+/// Data flow: socket -> framer -> Merge -> Scan(node rules) -> room log -> Scan(fold) -> dispatch -> ObserveOn ->
+/// outbox -> socket.
 /// </remarks>
 public sealed class Broadcaster
 {

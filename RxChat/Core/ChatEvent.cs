@@ -1,8 +1,13 @@
 namespace RxChat.Core;
 
 /// <summary>
-/// What happens to the chat, as the broadcaster folds it: the merge of arrivals, lines and departures.
-/// Small immutable records; see <see cref="ClientArrived"/>, <see cref="LineReceived"/> and <see cref="ClientLeft"/>.
+/// What happens to the chat, as small immutable records. A transport reports a connection's
+/// <see cref="ClientArrived"/>, <see cref="LineReceived"/> and <see cref="ClientLeft"/>; the broadcaster wires an
+/// arrival to its inbox (<c>ClientWired</c>), times a line for the send rate (<c>TimedLine</c>) and adds the stop
+/// (<c>ServerStopping</c>). The node's own rules (<c>NodeRules</c>) turn a refused line into <c>LineRefused</c>; the
+/// room's log adds the other nodes' arrivals (<c>ClientConnected</c>), the nodes' liveness (<c>NodeHeartbeat</c>,
+/// <c>NodeStopped</c>) and its own news (<c>RoomLoaded</c>, <c>RoomLost</c>). The fold (<c>ChatRules.Apply</c>) takes
+/// them one at a time in the room's order.
 /// </summary>
 /// <param name="Id">The connection the event is about.</param>
 public abstract record ChatEvent(ConnectionId Id);

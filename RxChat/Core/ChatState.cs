@@ -3,9 +3,10 @@ using System.Collections.Immutable;
 namespace RxChat.Core;
 
 /// <summary>
-/// The client set: the only state of the server, folded by <see cref="ChatRules.Apply"/> from the room's entries.
-/// Immutable. Every node of a room folds the same entries into the same state, but for which connections are its
-/// own (the ones with an inbox).
+/// The room's state as this node folds it with <see cref="ChatRules.Apply"/> from the room's entries: the client set,
+/// the nodes' liveness and the history. Immutable. Every node of a room folds the same entries into the same state,
+/// but for which connections are its own (the ones with an inbox). The node's own limits are not here but in
+/// <see cref="NodeState"/>, before the log.
 /// </summary>
 /// <param name="Options">The limits the fold enforces.</param>
 /// <param name="Connections">Every open connection of the room, named or not.</param>
@@ -48,9 +49,8 @@ internal sealed record ChatState(
     /// <summary>
     /// The lines the room keeps: <c>--history-size</c>, up to <see cref="HistoryShown"/>. A /history answer is the same
     /// as if it kept all <c>--history-size</c> lines (K is at most N and N at most 100), while a flood's kept lines,
-    /// each outliving several young-generation collections, stay 100 and not the default 1,000 (measured: a flood's
-    /// server RSS growth 14.8-19.3 MB keeping 1,000 lines, 9.4-12.0 MB keeping 100 copies, 7.3-9.4 MB keeping 100 of
-    /// the broadcast's own lines, against 6.6-8.0 MB keeping none).
+    /// each outliving several young-generation collections, stay 100 and not the default 1,000 (docs/benchmarks.md
+    /// has the flood's memory for each choice).
     /// </summary>
     public int HistoryKept => Math.Clamp(Options.HistorySize, 0, HistoryShown);
 

@@ -22,9 +22,9 @@ namespace RxChat.Hosting;
 /// <example>
 /// <code>
 /// await using var server = ChatServer.Start(new ChatServerOptions { Port = 8000 });
-/// server.Events.OfType&lt;ClientEntered&gt;().Subscribe(e => Console.WriteLine($"{e.Name} is here"));
-/// var bot = new Subject&lt;string&gt;();
-/// server.Connect(bot.StartWith("bot")).Where(l => l.EndsWith(": !ping")).Subscribe(_ => bot.OnNext("pong"));
+/// using var arrivals = server.Events.OfType&lt;ClientEntered&gt;().Subscribe(e => Console.WriteLine($"{e.Name} is here"));
+/// // A bot: from what it hears to what it says, wired before the server sends it anything; its first line is its name.
+/// using var bot = server.Connect(heard => heard.Where(l => l.EndsWith(": !ping")).Select(_ => "pong").StartWith("bot")).Subscribe();
 /// </code>
 /// </example>
 public sealed class ChatServer : IAsyncDisposable

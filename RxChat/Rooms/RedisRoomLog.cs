@@ -11,7 +11,7 @@ using StackExchange.Redis;
 namespace RxChat.Rooms;
 
 /// <summary>
-/// The room's log in Redis (PROTOCOL.md, Rooms across nodes; research/scaleout.md, section 7): one Redis stream per
+/// The room's log in Redis (PROTOCOL.md, Rooms across nodes; docs/rooms.md): one Redis stream per
 /// room, appended by a Lua script that gives each entry a dense sequence number and the room's time, remembers each
 /// node's last batch (so a retried append is not appended twice) and publishes the batch. Every node consumes the
 /// publications in order, reads what it missed from the stream (a gap, a reconnection), and folds the same entries.
@@ -140,7 +140,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
 
     private enum Phase
     {
-        Starting,   // no Redis yet
+        Starting,   // no node number yet: connecting, or joining anew after the room was lost
         Joining,    // node number and snapshot taken, reading the log up to its end
         Live,       // caught up: appends and publications flow
         Rejoining,  // counted gone or the room lost: waiting for a new node number

@@ -7,7 +7,7 @@ namespace RxChat.Transport;
 /// line's bytes are shared by every recipient), with one writer (the connection's writer, never concurrent with
 /// itself) and one reader (its send loop), lock-free. Lines sit in fixed chunks of <see cref="ChunkSize"/> linked
 /// as they fill; a drained chunk is kept as the writer's next one or dropped, so a queue that grew during a burst
-/// shrinks back to one chunk as it drains (perf-levers.md, lever 5). The bound is <see cref="OutboxBound"/>'s.
+/// shrinks back to one chunk as it drains. The bound is <see cref="OutboxBound"/>'s.
 /// </summary>
 internal sealed class Outbox
 {

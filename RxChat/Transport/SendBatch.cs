@@ -9,7 +9,7 @@ namespace RxChat.Transport;
 /// </summary>
 /// <remarks>
 /// Batching never waits for a timer: a batch ends with the read that opened it, and a send loop waits on the pool
-/// only behind other work (perf-levers.md, levers 6 and 7: one batch per read, writing through when idle).
+/// only behind other work: one batch per read, writing through when idle (docs/design.md, the writer edge).
 /// </remarks>
 internal static class SendBatch
 {
