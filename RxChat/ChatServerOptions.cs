@@ -73,14 +73,6 @@ public sealed record ChatServerOptions
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How often a quiet node of a room says it is alive: a fifth of <see cref="NodeTimeout"/>, between 50
-    /// milliseconds and 1 second. A gap in the room's log longer than this counts as this long toward any node's
-    /// silence (the whole log was away, not one node).
-    /// </summary>
-    internal TimeSpan NodeHeartbeat =>
-        TimeSpan.FromTicks(Math.Clamp(NodeTimeout.Ticks / 5, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(1).Ticks));
-
-    /// <summary>
     /// Whether chat text is logged (<c>--log-messages</c>); default false, for privacy: logs then say who arrived
     /// and left, and why, but not what anyone said. An RxChat option beyond PROTOCOL.md's list.
     /// </summary>

@@ -18,8 +18,9 @@ public class RoomCodecTests
             new ClientWired(inbox, null!),
             new LineReceived(id, "hi \"there\"\n\t\\ ünïcödé"),
             new ClientLeft(id, DisconnectReason.SlowConsumer),
-            new NodeHeartbeat(new ConnectionId(0) { Node = 7 }),
-            new NodeStopped(new ConnectionId(0) { Node = 7 }),
+            new NodeHeartbeat(),
+            new NodeStopped(),
+            new NodeRetired(4),
         ];
 
         var read = sent.Select(e => RoomCodec.ReadEvent(RoomCodec.Write(e)!, 7)).ToList();
@@ -35,7 +36,9 @@ public class RoomCodecTests
     [Test]
     public void LocalEvents_NeverLeaveTheNode()
     {
-        Assert.That(new ChatEvent[] { new LineRefused(default, "error: slow down"), new ServerStopping(), new RoomLost() }.Select(RoomCodec.Write), Is.All.Null);
+        Assert.That(
+            new ChatEvent[] { new LineRefused(default, "error: slow down"), new ServerStopping(), new RoomLost(), new ContactLost(), new RoomLoaded(ChatState.Empty(new(TimeSpan.Zero, 0))) }.Select(RoomCodec.Write),
+            Is.All.Null);
     }
 
     [TestCase("{\"k\":\"q\"}")]
@@ -58,7 +61,7 @@ public class RoomCodecTests
             .Heartbeat(7, 3)
             .Run(1, options);
 
-        var state = RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), options);
+        var state = RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), RoomSettings.From(options));
 
         Assert.Multiple(() =>
         {
@@ -66,10 +69,11 @@ public class RoomCodecTests
             Assert.That(state.Connections.Keys, Is.EquivalentTo(replica.State.Connections.Keys), "the unnamed connection too");
             Assert.That(state.Connections.Values.Where(c => c.IsLocal), Is.Empty);
             Assert.That(state.History, Is.EqualTo(replica.State.History));
-            Assert.That(state.Nodes, Is.EquivalentTo(replica.State.Nodes));
+            Assert.That(state.Liveness.Nodes, Is.EquivalentTo(replica.State.Liveness.Nodes));
+            Assert.That(state.Liveness.Fenced, Is.EquivalentTo(replica.State.Liveness.Fenced));
             Assert.That((state.NextArrival, state.Seq, state.Time), Is.EqualTo((replica.State.NextArrival, replica.State.Seq, replica.State.Time)));
-            Assert.That(RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), options with { HistorySize = 1 }).History.Select(h => h.Text),
-                Is.EqualTo(new[] { "alice: three" }), "kept to this node's history size");
+            Assert.That(RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(replica.State), new RoomSettings(TimeSpan.FromSeconds(5), 1)).History.Select(h => h.Text),
+                Is.EqualTo(new[] { "alice: three" }), "kept to the room's history size");
         });
     }
 }

@@ -115,7 +115,7 @@ public class RoomTests
             Assert.That(one.Received(2), Is.EqualTo(new[] { "What is your name?", "You are carol", "Current clients: alice, bob, carol" }),
                 "the gone node's names are free again");
             Assert.That(two.Room, Is.EqualTo(one.Room));
-            Assert.That(one.State.Fenced, Is.EquivalentTo(new[] { 3L }));
+            Assert.That(one.State.Liveness.Fenced, Is.EquivalentTo(new[] { 3L }));
         });
     }
 
@@ -151,7 +151,7 @@ public class RoomTests
         Assert.Multiple(() =>
         {
             Assert.That(one.Received(1).TakeLast(2), Is.EqualTo(new[] { "alice: back", "bob: me too" }));
-            Assert.That(one.State.Fenced, Is.Empty);
+            Assert.That(one.State.Liveness.Fenced, Is.Empty);
         });
     }
 
@@ -173,7 +173,7 @@ public class RoomTests
         {
             Assert.That(one.Received(1).TakeLast(2), Is.EqualTo(new[] { "alice: during", "bob: back" }));
             Assert.That(two.Received(1).TakeLast(2), Is.EqualTo(new[] { "alice: during", "bob: back" }));
-            Assert.That(one.State.Fenced, Is.Empty);
+            Assert.That(one.State.Liveness.Fenced, Is.Empty);
         });
     }
 
@@ -265,7 +265,7 @@ public class RoomTests
     [Test]
     public void History_KeepsTheBroadcastsOwnLine_NotACopy()
     {
-        var state = ChatState.Empty(Options);
+        var state = ChatState.Empty(RoomSettings.From(Options));
         var alice = new Client(new ConnectionId(1), "127.0.0.1:5000", Inbox: null, Name: "alice");
 
         var step = ChatRules.Broadcast(state, alice, "alice: hi", new MessageSent(alice.Id, "alice", "hi", MessageKind.Chat));

@@ -73,8 +73,8 @@ internal sealed class RoomScript
         /// <summary>The room's part of the state, which every replica must agree on.</summary>
         public string Room =>
             $"names [{string.Join(", ", State.RosterNames)}]; connections [{string.Join(", ", State.Connections.Keys.OrderBy(k => k.Node).ThenBy(k => k.Value))}]; " +
-            $"history [{string.Join(" | ", State.History.Select(h => $"{h.At.Ticks} {h.Text}"))}]; nodes [{string.Join(", ", State.Nodes.Keys)}]; " +
-            $"fenced [{string.Join(", ", State.Fenced.Order())}]; next {State.NextArrival}";
+            $"history [{string.Join(" | ", State.History.Select(h => $"{h.At.Ticks} {h.Text}"))}]; nodes [{string.Join(", ", State.Liveness.Nodes.Keys)}]; " +
+            $"fenced [{string.Join(", ", State.Liveness.Fenced.Order())}]; next {State.NextArrival}";
 
         public IReadOnlyList<string> Received(long connection) => _writers[connection].Messages.Select(m => m.Value.Kind switch
         {
@@ -90,7 +90,7 @@ internal sealed class RoomScript
             var arrivals = new List<Recorded<Notification<ClientArrived>>>();
             var lines = new List<Recorded<Notification<LineReceived>>>();
             var departures = new List<Recorded<Notification<ClientLeft>>>();
-            var entries = new List<Recorded<Notification<ChatEvent>>>();
+            var entries = new List<Recorded<Notification<(long Node, ChatEvent Event)>>>();
             foreach (var s in steps)
             {
                 var at = VirtualChat.At(s.Seconds);
@@ -103,30 +103,31 @@ internal sealed class RoomScript
                         arrivals.Add(ReactiveTest.OnNext(at, new ClientArrived(id, s.Text!, _writers[s.Connection])));
                         break;
                     case Kind.Arrive:
-                        entries.Add(ReactiveTest.OnNext(at, (ChatEvent)new ClientConnected(id, s.Text!)));
+                        entries.Add(ReactiveTest.OnNext(at, (s.Node, (ChatEvent)new ClientConnected(id, s.Text!))));
                         break;
                     case Kind.Line when own:
                         lines.Add(ReactiveTest.OnNext(at, new LineReceived(id, s.Text!)));
                         break;
                     case Kind.Line:
-                        entries.Add(ReactiveTest.OnNext(at, (ChatEvent)new LineReceived(id, s.Text!)));
+                        entries.Add(ReactiveTest.OnNext(at, (s.Node, (ChatEvent)new LineReceived(id, s.Text!))));
                         break;
                     case Kind.Leave when own:
                         departures.Add(ReactiveTest.OnNext(at, new ClientLeft(id, s.Reason)));
                         break;
                     case Kind.Leave:
-                        entries.Add(ReactiveTest.OnNext(at, (ChatEvent)new ClientLeft(id, s.Reason)));
+                        entries.Add(ReactiveTest.OnNext(at, (s.Node, (ChatEvent)new ClientLeft(id, s.Reason))));
                         break;
                     case Kind.Heartbeat:
-                        entries.Add(ReactiveTest.OnNext(at, (ChatEvent)new NodeHeartbeat(new ConnectionId(0) { Node = s.Node })));
+                        entries.Add(ReactiveTest.OnNext(at, (s.Node, (ChatEvent)new NodeHeartbeat())));
                         break;
                     case Kind.Stopped:
-                        entries.Add(ReactiveTest.OnNext(at, (ChatEvent)new NodeStopped(new ConnectionId(0) { Node = s.Node })));
+                        entries.Add(ReactiveTest.OnNext(at, (s.Node, (ChatEvent)new NodeStopped())));
                         break;
                 }
             }
 
             _log.Scheduler = Scheduler;
+            _log.Self = self;
             _log.Others = Scheduler.CreateHotObservable(entries.ToArray());
             Events = Scheduler.CreateObserver<ServerEvent>();
             new Broadcaster(options, Scheduler, Scheduler, _log).Run(
@@ -142,15 +143,19 @@ internal sealed class RoomScript
     {
         public TestScheduler Scheduler { get; set; } = null!;
 
-        public IObservable<ChatEvent> Others { get; set; } = Observable.Empty<ChatEvent>();
+        /// <summary>The other nodes' entries, each with its node.</summary>
+        public IObservable<(long Node, ChatEvent Event)> Others { get; set; } = Observable.Empty<(long, ChatEvent)>();
+
+        /// <summary>This node's number: its own entries are its.</summary>
+        public long Self { get; set; }
 
         public ChatStep? Last { get; private set; }
 
         public Task Ready => Task.CompletedTask;
 
         public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
-            Observable.Merge(events, Others.Select(e => new Admitted(e, Local: false)))
-                .Select((a, i) => new RoomEntry(i + 1, Scheduler.Now, a.Event, a.Local));
+            Observable.Merge(events.Select(a => (Node: Self, Admitted: a)), Others.Select(o => (o.Node, Admitted: new Admitted(o.Event, Local: false))))
+                .Select((a, i) => new RoomEntry(i + 1, Scheduler.Now, a.Admitted.Event, a.Admitted.Local, a.Node));
 
         public void Folded(RoomEntry entry, ChatStep step) => Last = step;
     }

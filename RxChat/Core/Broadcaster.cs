@@ -116,7 +116,7 @@ public sealed class Broadcaster
                 .SelectMany(step => step.Admitted);
             return _log.Order(admitted)
                 .Scan(
-                    (Step: ChatStep.Unchanged(ChatState.Empty(_options)), Entry: (RoomEntry)null!),
+                    (Step: ChatStep.Unchanged(ChatState.Empty(RoomSettings.From(_options))), Entry: (RoomEntry)null!),
                     (previous, entry) => (ChatRules.Apply(previous.Step.State, entry), entry))
                 .Do(folded =>
                 {

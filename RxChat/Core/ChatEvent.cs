@@ -6,8 +6,9 @@ namespace RxChat.Core;
 /// arrival to its inbox (<c>ClientWired</c>), times a line for the send rate (<c>TimedLine</c>) and adds the stop
 /// (<c>ServerStopping</c>). The node's own rules (<c>NodeRules</c>) turn a refused line into <c>LineRefused</c>; the
 /// room's log adds the other nodes' arrivals (<c>ClientConnected</c>), the nodes' liveness (<c>NodeHeartbeat</c>,
-/// <c>NodeStopped</c>) and its own news (<c>RoomLoaded</c>, <c>RoomLost</c>). The fold (<c>ChatRules.Apply</c>) takes
-/// them one at a time in the room's order.
+/// <c>NodeStopped</c>, <c>NodeRetired</c>) and its own news (<c>RoomLoaded</c>, <c>RoomLost</c>, <c>ContactLost</c>).
+/// The fold (<c>ChatRules.Apply</c>) takes them one at a time in the room's order; the node an event came from is the
+/// room entry's, and events about no connection carry the default id.
 /// </summary>
 /// <param name="Id">The connection the event is about.</param>
 public abstract record ChatEvent(ConnectionId Id);
@@ -44,7 +45,7 @@ public sealed record ClientLeft(ConnectionId Id, DisconnectReason Reason) : Chat
 /// The server is shutting down (PROTOCOL.md, Shutdown): every connection receives <c>Server shutting down</c>
 /// after what is queued for it and is closed; later events change nothing. This node's own: it never leaves it.
 /// </summary>
-internal sealed record ServerStopping() : ChatEvent(new ConnectionId(0));
+internal sealed record ServerStopping() : ChatEvent(default(ConnectionId));
 
 /// <summary>A line with the scheduler time it was received at, for the send-rate limit (before the log).</summary>
 internal sealed record TimedLine(LineReceived Line, DateTimeOffset At) : ChatEvent(Line.Id);
@@ -62,26 +63,42 @@ internal sealed record ClientConnected(ConnectionId Id, string RemoteAddress) : 
 /// <param name="Error">The line starting with <c>error: </c>.</param>
 internal sealed record LineRefused(ConnectionId Id, string Error) : ChatEvent(Id);
 
-/// <summary>A node of the room is alive; any entry from a node says so, and a quiet node sends these.</summary>
-/// <param name="Id">The node, as <c>new ConnectionId(0) { Node = n }</c>.</param>
-internal sealed record NodeHeartbeat(ConnectionId Id) : ChatEvent(Id);
+/// <summary>
+/// A node of the room is alive: any entry from a node says so, and a quiet node appends these. The node is the
+/// entry's (<see cref="RoomEntry.Node"/>).
+/// </summary>
+internal sealed record NodeHeartbeat() : ChatEvent(default(ConnectionId));
 
 /// <summary>
 /// A node stopped gracefully (PROTOCOL.md, Rooms across nodes): the rest of the room hears that each of its clients
-/// left, once, in their order of arrival.
+/// left, once, in their order of arrival. The node is the entry's; it is its last entry (the log takes no more from it).
 /// </summary>
-/// <param name="Id">The node, as <c>new ConnectionId(0) { Node = n }</c>.</param>
-internal sealed record NodeStopped(ConnectionId Id) : ChatEvent(Id);
+internal sealed record NodeStopped() : ChatEvent(default(ConnectionId));
 
 /// <summary>
-/// This node lost the room: Redis came back without the room's data, or this node fell too far behind to catch up.
-/// Every connection here receives <c>Disconnected: lost contact with the room</c> and is closed; the room starts
-/// anew. This node's own.
+/// The log takes no more entries from <paramref name="Node"/>: written by the log itself (node 0) when a node counted
+/// gone is fenced out of it, or when a node that lost contact comes back under a new number. A node still live is
+/// gone from here (its clients leave as for a silent node); a fenced one no longer needs fencing.
 /// </summary>
-internal sealed record RoomLost() : ChatEvent(new ConnectionId(0));
+/// <param name="Node">The node retired.</param>
+internal sealed record NodeRetired(long Node) : ChatEvent(default(ConnectionId));
 
 /// <summary>
-/// The room as a node found it when it joined (the latest snapshot in Redis): the fold starts from it. Every client in
-/// it is another node's. This node's own.
+/// This node lost the room: the log lost entries this node had (Redis restarted without them, a failover to a replica
+/// that lagged), or the room was replaced. Every connection here receives <c>Disconnected: lost contact with the
+/// room</c> and is closed; the room starts anew. This node's own.
 /// </summary>
-internal sealed record RoomLoaded(ChatState Room) : ChatEvent(new ConnectionId(0));
+internal sealed record RoomLost() : ChatEvent(default(ConnectionId));
+
+/// <summary>
+/// This node has not reached the room for longer than the node timeout (PROTOCOL.md, Rooms across nodes): the room
+/// has counted its clients gone, so each of its connections receives <c>Disconnected: lost contact with the room</c>
+/// and is closed. This node's own; it joins the room afresh once it reaches it again.
+/// </summary>
+internal sealed record ContactLost() : ChatEvent(default(ConnectionId));
+
+/// <summary>
+/// The room as a node found it when it joined (the latest snapshot, or a new room), with the room's settings: the fold
+/// starts from it. Every client in it is another node's. This node's own.
+/// </summary>
+internal sealed record RoomLoaded(ChatState Room) : ChatEvent(default(ConnectionId));

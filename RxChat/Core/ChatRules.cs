@@ -3,8 +3,8 @@ using System.Collections.Immutable;
 namespace RxChat.Core;
 
 /// <summary>
-/// The broadcaster's fold: <see cref="Apply"/> takes the client set and one entry of the room's log and returns the
-/// next client set and what to send. Total and pure: no I/O, no clock (time is the entry's), no throwing. Every node
+/// The broadcaster's fold: <see cref="Apply"/> takes the room's state and one entry of the room's log and returns the
+/// next state and what to send. Total and pure: no I/O, no clock (time is the entry's), no throwing. Every node
 /// of a room folds the same entries alike; what it sends goes to its own connections only (the ones with an
 /// inbox), and it reports only their events. The texts are PROTOCOL.md's.
 /// </summary>
@@ -15,6 +15,8 @@ internal static class ChatRules
     private static readonly OutgoingLine ShuttingDown = new("Server shutting down", isClosing: true);
     private static readonly OutgoingLine Idle = new("Disconnected: idle", isClosing: true);
     private static readonly OutgoingLine LostContact = new("Disconnected: lost contact with the room", isClosing: true);
+    private static readonly OutgoingLine RoomUnavailable = new("error: room unavailable");
+    private static readonly OutgoingLine ServerFull = new("error: server full");
 
     public static ChatStep Apply(ChatState state, RoomEntry entry) => entry.Event switch
     {
@@ -24,9 +26,9 @@ internal static class ChatRules
 
         // A fenced node's entries are ignored; a connection this node took just before it learned it was fenced is
         // turned away rather than left waiting.
-        ClientWired wired when state.Fenced.Contains(wired.Id.Node) => Refuse(state, wired, DisconnectReason.RoomUnavailable),
-        _ when state.Fenced.Contains(entry.Event.Id.Node) => ChatStep.Unchanged(state),
-        _ => Tick(state, entry).Then(next => ApplyRoom(next, entry.Event)),
+        ClientWired wired when state.Liveness.Fenced.Contains(entry.Node) => Refuse(state, wired, DisconnectReason.RoomUnavailable),
+        _ when state.Liveness.Fenced.Contains(entry.Node) => ChatStep.Unchanged(state),
+        _ => Tick(state, entry).Then(next => ApplyRoom(next, entry)),
     };
 
     // This node's own events, placed in its order but seen by no other node.
@@ -36,68 +38,62 @@ internal static class ChatRules
         LineRefused refused when state.Connections.TryGetValue(refused.Id, out var client) => Reply(state, client, refused.Error),
         ServerStopping => Stop(state),
         RoomLost => Lose(state),
-        RoomLoaded loaded => new ChatStep(loaded.Room with { Options = state.Options }, []),
+        ContactLost => CutOff(state),
+        RoomLoaded loaded => new ChatStep(loaded.Room, []),
         _ => ChatStep.Unchanged(state),
     };
 
-    private static ChatStep ApplyRoom(ChatState state, ChatEvent e) => e switch
+    private static ChatStep ApplyRoom(ChatState state, RoomEntry entry) => entry.Event switch
     {
         ClientWired wired => Arrive(state, new Client(wired.Id, wired.Arrival.RemoteAddress, wired.Inbox)),
         ClientConnected connected => Arrive(state, new Client(connected.Id, connected.RemoteAddress, Inbox: null)),
         LineReceived line => Receive(state, line),
         ClientLeft left => Leave(state, left),
-        NodeStopped stopped => Down(state, stopped.Id.Node, stopped: true),
+
+        // The log takes nothing from a node after its stop, or after it is retired: no need to fence it.
+        NodeStopped => Down(state, entry.Node, stopped: true, fence: false),
+        NodeRetired retired when state.Liveness.Nodes.ContainsKey(retired.Node) => Down(state, retired.Node, stopped: false, fence: false),
+        NodeRetired retired => new ChatStep(state with { Liveness = state.Liveness.Retired(retired.Node) }, []),
         _ => ChatStep.Unchanged(state),
     };
 
-    // The room's clock and the nodes' liveness, decided in log time (PROTOCOL.md, Rooms across nodes): the entry's
-    // node is alive; a node silent for longer than the node timeout while the room went on is gone, at this point of
-    // the order on every node. Every live node appends at least once a heartbeat, so a longer gap between two entries
-    // means the whole log was away (Redis, or every node at once): nobody is to blame, and the gap counts only as one
-    // heartbeat toward each node's silence. Without that, a node whose last entry came a little before the others'
-    // would be counted gone after an outage shorter than the timeout.
+    // The room's clock and the nodes' liveness, in log time (NodeLiveness): the entry's node is alive, and a node
+    // silent past the node timeout is gone here, at this point of the order, on every node.
     private static ChatStep Tick(ChatState state, RoomEntry entry)
     {
-        var node = entry.Event.Id.Node;
-        var time = state.Time is { } before && entry.Time < before ? before : entry.Time;
-        var timeout = state.Options.NodeTimeout;
-        var nodes = state.Nodes;
-        var pause = state.Time is { } previous ? time - previous - state.Options.NodeHeartbeat : TimeSpan.Zero;
-        if (timeout > TimeSpan.Zero && pause > TimeSpan.Zero)
-        {
-            nodes = ImmutableSortedDictionary.CreateRange(nodes.Select(n => KeyValuePair.Create(n.Key, n.Value + pause)));
-        }
-
-        var joined = !nodes.ContainsKey(node) && node != 0;
-        var step = new ChatStep(state with { Seq = entry.Seq, Time = time, Nodes = nodes.SetItem(node, time) }, []);
+        var (liveness, joined, silent) = state.Liveness.Tick(entry.Node, entry.Time, state.Settings);
+        var step = new ChatStep(state with { Seq = entry.Seq, Liveness = liveness }, []);
         if (joined)
         {
-            step = step.Reporting(new NodeJoined(node));
+            step = step.Reporting(new NodeJoined(entry.Node));
         }
 
-        if (timeout <= TimeSpan.Zero)
+        foreach (var node in silent)
         {
-            return step;
-        }
-
-        foreach (var silent in nodes.Where(n => n.Key != node && time - n.Value > timeout).Select(n => n.Key))
-        {
-            step = step.Then(next => Down(next, silent, stopped: false));
+            step = step.Then(next => Down(next, node, stopped: false, fence: true));
         }
 
         return step;
     }
 
-    // A node is gone (stopped, or silent past the node timeout): its clients leave in their order of arrival, each
-    // announced once to this node's clients, and their names are free again; its later entries are ignored. When the
-    // node is this one, its connections are told that it lost contact with the room, and are closed.
-    private static ChatStep Down(ChatState state, long node, bool stopped)
+    // A node is gone (stopped, retired, or silent past the node timeout): its clients leave in their order of arrival,
+    // each announced once to this node's clients, and their names are free again; with fence, its later entries are
+    // ignored. When the node is this one, its connections are told that it lost contact with the room, and are closed.
+    private static ChatStep Down(ChatState state, long node, bool stopped, bool fence)
     {
-        var gone = state.Connections.Values.Where(c => c.Id.Node == node)
-            .OrderBy(c => c.IsNamed ? c.Arrival : long.MaxValue).ThenBy(c => c.Id.Value).ToList();
+        var next = state with { Liveness = state.Liveness.Gone(node, fence) };
+        var step = Close(next, next.Connections.Values.Where(c => c.Id.Node == node));
+        return step.Reporting(new NodeGone(node, stopped));
+    }
+
+    // Connections leave the room at once, in their order of arrival: this node's are told that it lost contact with
+    // the room and are closed; every named one of another node's is announced gone to this node's clients.
+    private static ChatStep Close(ChatState state, IEnumerable<Client> leaving)
+    {
+        var gone = leaving.OrderBy(c => c.IsNamed ? c.Arrival : long.MaxValue).ThenBy(c => c.Id.Node).ThenBy(c => c.Id.Value).ToList();
         var deliveries = ImmutableArray.CreateBuilder<Delivery>();
         var reports = ImmutableArray.CreateBuilder<ServerEvent>();
-        var next = state with { Nodes = state.Nodes.Remove(node), Fenced = state.Fenced.Add(node) };
+        var next = state;
         foreach (var client in gone)
         {
             next = Forget(next, client);
@@ -113,7 +109,6 @@ internal static class ChatRules
             }
         }
 
-        reports.Add(new NodeGone(node, stopped));
         return new ChatStep(next, deliveries.DrainToImmutable(), reports.DrainToImmutable());
     }
 
@@ -130,26 +125,31 @@ internal static class ChatRules
             : new ChatStep(next, []);
     }
 
+    // A connection that never entered the room: told why (a connection that left while it waited is told nothing),
+    // closed, and reported as opened and closed.
     private static ChatStep Refuse(ChatState state, ClientWired e, DisconnectReason reason)
     {
         var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
-        var line = reason switch
+        OutgoingLine? line = reason switch
         {
             DisconnectReason.Shutdown => ShuttingDown,
-            DisconnectReason.RoomUnavailable => new OutgoingLine("error: room unavailable"),
-            _ => new OutgoingLine("error: server full"),
+            DisconnectReason.RoomUnavailable => RoomUnavailable,
+            DisconnectReason.ServerFull => ServerFull,
+            _ => null,
         };
-        return new ChatStep(state, [new Send(client, line), new Close(client)])
+        Delivery[] deliveries = line is null ? [new Close(client)] : [new Send(client, line), new Close(client)];
+        return new ChatStep(state, [.. deliveries])
             .Reporting(new ConnectionOpened(e.Id, client.RemoteAddress), new ConnectionClosed(e.Id, null, reason));
     }
 
     // Everyone here gets the closing line after what is already queued for them, then is closed; nobody hears of
-    // anybody leaving.
+    // anybody leaving. The room's state stays as it was (the room hears of the stop from its log): nothing more is
+    // folded here.
     private static ChatStep Stop(ChatState state)
     {
         var local = state.Connections.Values.Where(c => c.IsLocal).ToList();
         return new(
-            ChatState.Empty(state.Options) with { Stopping = true },
+            state with { Stopping = true },
             [.. local.SelectMany(c => new Delivery[] { new Send(c, ShuttingDown), new Close(c) })],
             [.. local.Select(c => new ConnectionClosed(c.Id, c.Name, DisconnectReason.Shutdown))]);
     }
@@ -159,10 +159,14 @@ internal static class ChatRules
     {
         var local = state.Connections.Values.Where(c => c.IsLocal).ToList();
         return new(
-            ChatState.Empty(state.Options),
+            ChatState.Empty(state.Settings),
             [.. local.SelectMany(c => new Delivery[] { new Send(c, LostContact), new Close(c) })],
             [.. local.Select(c => (ServerEvent)new ConnectionClosed(c.Id, c.Name, DisconnectReason.LostContact)), new RoomRestarted()]);
     }
+
+    // This node could not reach the room for the node timeout: the room has counted its clients gone, so its
+    // connections are told and closed now. What it knows of the others stays until it joins the room afresh.
+    private static ChatStep CutOff(ChatState state) => Close(state, state.Connections.Values.Where(c => c.IsLocal));
 
     private static ChatStep Receive(ChatState state, LineReceived e)
     {
@@ -238,7 +242,7 @@ internal static class ChatRules
 
     private static ChatState Remember(ChatState state, OutgoingLine line)
     {
-        var size = state.HistoryKept;
+        var size = state.Settings.HistoryKept;
         if (size <= 0)
         {
             return state;

@@ -8,14 +8,14 @@ namespace RxChat.Core;
 /// but for which connections are its own (the ones with an inbox). The node's own limits are not here but in
 /// <see cref="NodeState"/>, before the log.
 /// </summary>
-/// <param name="Options">The limits the fold enforces.</param>
+/// <param name="Settings">The room's settings: the node timeout and the history size.</param>
 /// <param name="Connections">Every open connection of the room, named or not.</param>
 /// <param name="Names">Named clients by name, under <see cref="ClientNames.Comparer"/>.</param>
 /// <param name="Roster">Named clients in arrival order, by <see cref="Client.Arrival"/>.</param>
 /// <param name="NextArrival">The next arrival number.</param>
-/// <param name="Stopping">The server is shutting down: nobody enters, nothing is said.</param>
+/// <param name="Stopping">This node is shutting down: nobody enters here, nothing more is folded.</param>
 internal sealed record ChatState(
-    ChatServerOptions Options,
+    RoomSettings Settings,
     ImmutableDictionary<ConnectionId, Client> Connections,
     ImmutableDictionary<string, ConnectionId> Names,
     ImmutableSortedDictionary<long, ConnectionId> Roster,
@@ -25,37 +25,23 @@ internal sealed record ChatState(
     /// <summary>The sequence number of the last room entry folded.</summary>
     public long Seq { get; init; }
 
+    /// <summary>The room's clock and its nodes (PROTOCOL.md, Rooms across nodes).</summary>
+    public NodeLiveness Liveness { get; init; } = NodeLiveness.Empty;
+
     /// <summary>The room's time: the latest room entry's time, never going back; null before the first.</summary>
-    public DateTimeOffset? Time { get; init; }
-
-    /// <summary>Each live node's last entry time, by node number (PROTOCOL.md, Rooms across nodes).</summary>
-    public ImmutableSortedDictionary<long, DateTimeOffset> Nodes { get; init; } = ImmutableSortedDictionary<long, DateTimeOffset>.Empty;
-
-    /// <summary>Nodes counted gone or stopped: their later entries are ignored.</summary>
-    public ImmutableHashSet<long> Fenced { get; init; } = [];
+    public DateTimeOffset? Time => Liveness.Time;
 
     /// <summary>
-    /// The last chat lines the room broadcast, oldest first: at most <see cref="ChatServerOptions.HistorySize"/>, and
-    /// at most <see cref="HistoryShown"/>, the most <c>/history</c> can show (lines past it could never be read).
+    /// The last chat lines the room broadcast, oldest first: at most <see cref="RoomSettings.HistoryKept"/> (lines past
+    /// what <c>/history</c> can show could never be read).
     /// </summary>
     public ImmutableQueue<HistoryLine> History { get; init; } = [];
 
     /// <summary>The number of lines in <see cref="History"/>.</summary>
     public int HistoryCount { get; init; }
 
-    /// <summary>The most lines one <c>/history N</c> shows: N is 1 to 100 (PROTOCOL.md, Commands).</summary>
-    public const int HistoryShown = 100;
-
-    /// <summary>
-    /// The lines the room keeps: <c>--history-size</c>, up to <see cref="HistoryShown"/>. A /history answer is the same
-    /// as if it kept all <c>--history-size</c> lines (K is at most N and N at most 100), while a flood's kept lines,
-    /// each outliving several young-generation collections, stay 100 and not the default 1,000 (docs/benchmarks.md
-    /// has the flood's memory for each choice).
-    /// </summary>
-    public int HistoryKept => Math.Clamp(Options.HistorySize, 0, HistoryShown);
-
-    public static ChatState Empty(ChatServerOptions options) => new(
-        options,
+    public static ChatState Empty(RoomSettings settings) => new(
+        settings,
         ImmutableDictionary<ConnectionId, Client>.Empty,
         ImmutableDictionary.Create<string, ConnectionId>(ClientNames.Comparer),
         ImmutableSortedDictionary<long, ConnectionId>.Empty,

@@ -125,7 +125,7 @@ internal static class Commands
     {
         var wanted = arguments.Trim();
         var n = 20;
-        if (wanted.Length > 0 && (!int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > ChatState.HistoryShown))
+        if (wanted.Length > 0 && (!int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > RoomSettings.HistoryShown))
         {
             return Error(state, client, "error: /history takes a number of lines from 1 to 100: /history [N]");
         }

@@ -34,11 +34,9 @@ public enum DisconnectReason
     RoomUnavailable,
 
     /// <summary>
-    /// This node lost contact with the room (it was counted gone, or the room lost its data): the client received
+    /// This node lost contact with the room (it was counted gone, it could not reach the room for the node timeout, or
+    /// the room lost entries): the client received
     /// <c>Disconnected: lost contact with the room</c> (PROTOCOL.md, Rooms across nodes).
     /// </summary>
     LostContact,
-
-    /// <summary>The client's node vanished from the room (a crash, a stall, no Redis) past the node timeout.</summary>
-    NodeGone,
 }

@@ -22,7 +22,7 @@ internal static class NodeRules
         ClientLeft => new(state, []),
 
         // The stop: this node's connections hear of it here; the room hears that the node is gone.
-        ServerStopping stopping => new(state with { Stopping = true }, [new(stopping, Local: true), new(new NodeStopped(default), Local: false)]),
+        ServerStopping stopping => new(state with { Stopping = true }, [new(stopping, Local: true), new(new NodeStopped(), Local: false)]),
         _ => new(state, []),
     };
 

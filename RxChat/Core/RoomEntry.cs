@@ -7,9 +7,13 @@ namespace RxChat.Core;
 /// </summary>
 /// <param name="Seq">The room entry's sequence number (dense, from 1); for a local entry, the last room entry's.</param>
 /// <param name="Time">When the room took the entry, on the room's clock (the server's UTC clock).</param>
-/// <param name="Event">The event; the node that sent it is <c>Event.Id.Node</c>.</param>
+/// <param name="Event">The event.</param>
 /// <param name="Local">A local entry of this node's, not the room's.</param>
-internal sealed record RoomEntry(long Seq, DateTimeOffset Time, ChatEvent Event, bool Local = false);
+/// <param name="Node">
+/// The node that appended it, within its room; 0 for the room itself (what the log writes on its own, and every entry
+/// of a room on one node).
+/// </param>
+internal sealed record RoomEntry(long Seq, DateTimeOffset Time, ChatEvent Event, bool Local = false, long Node = 0);
 
 /// <summary>An event leaving the node's own rules for the log: to the room, or kept on this node.</summary>
 /// <param name="Event">The event.</param>

@@ -16,9 +16,9 @@ namespace RxChat.Core;
 /// <para>
 /// Rx's <c>ObserveOn</c> on a scheduler without <see cref="ISchedulerLongRunning"/> delivers one element per
 /// scheduled action and schedules the next through the scheduler it was handed; on the thread pool that is one work
-/// item per line per connection (docs/design.md, the writer edge). Here the element is delivered inside the call that
-/// produced it, so the writer (which only copies the line into its outbox and never blocks) runs on the
-/// broadcaster's thread, and the outbox decides when the bytes go to the socket. <c>ObserveOn</c>'s own counter
+/// item per line per connection (docs/design.md, The writer scheduler, and one thread per client). Here the
+/// element is delivered inside the call that produced it, so the writer (which only copies the line into its outbox
+/// and never blocks) runs on the broadcaster's thread, and the outbox decides when the bytes go to the socket. <c>ObserveOn</c>'s own counter
 /// keeps one observer's elements in order and never concurrent, whatever thread they come from.
 /// </para>
 /// <para>

@@ -134,7 +134,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         var prefix = "{" + options.Room + "}:";
         (_log, _meta, _nodes, _snapshot) = (prefix + "log", prefix + "meta", prefix + "nodes", prefix + "snapshot");
         _channel = RedisChannel.Literal(prefix + "entries");
-        _heartbeat = options.NodeHeartbeat;
+        _heartbeat = RoomSettings.From(options).NodeHeartbeat;
         metrics?.WatchRoom(() => Math.Max(0, Volatile.Read(ref _known) - Volatile.Read(ref _expected) + 1), () => Volatile.Read(ref _liveNodes));
     }
 
@@ -169,7 +169,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
     public void Folded(RoomEntry entry, ChatStep step)
     {
         // On the loop's thread: the fold runs inside the loop's emission.
-        Volatile.Write(ref _liveNodes, step.State.Nodes.Count);
+        Volatile.Write(ref _liveNodes, step.State.Liveness.Nodes.Count);
         foreach (var gone in step.Reported.OfType<NodeGone>())
         {
             // Handled after this entry, not inside the fold's step.
@@ -391,7 +391,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
             var meta = await db.HashGetAsync(_meta, ["epoch", "seq"]).ConfigureAwait(false);
             var snapshot = await db.HashGetAsync(_snapshot, ["seq", "epoch", "state"]).ConfigureAwait(false);
             var epoch = meta[0].IsNull ? null : (string?)meta[0];
-            var room = epoch is not null && snapshot[1] == epoch && !snapshot[2].IsNull ? RoomCodec.ReadSnapshot((string)snapshot[2]!, _options) : null;
+            var room = epoch is not null && snapshot[1] == epoch && !snapshot[2].IsNull ? RoomCodec.ReadSnapshot((string)snapshot[2]!, RoomSettings.From(_options)) : null;
             Post(new Joined(generation, node, epoch, room, meta[1].IsNull ? 0 : (long)meta[1]));
         }
         catch (Exception e) when (e is RedisException or TimeoutException or FormatException)
@@ -591,7 +591,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         {
             // One of this node's own, as it sent it; then its local events that waited behind it.
             _pending.Dequeue();
-            Emit(new RoomEntry(raw.Seq, raw.Time, head.Event));
+            Emit(new RoomEntry(raw.Seq, raw.Time, head.Event, Node: raw.Node));
             FlushLocal();
             return;
         }
@@ -604,10 +604,10 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         catch (FormatException error)
         {
             RoomLog.Unreadable(_logger, raw.Seq, raw.Node, error.Message);
-            e = new NodeHeartbeat(new ConnectionId(0) { Node = raw.Node });
+            e = new NodeHeartbeat();
         }
 
-        Emit(new RoomEntry(raw.Seq, raw.Time, e));
+        Emit(new RoomEntry(raw.Seq, raw.Time, e, Node: raw.Node));
     }
 
     private void Emit(RoomEntry entry) => _observer?.OnNext(entry);
@@ -712,7 +712,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         }
 
         var queued = _waiting.Select(w => w.NodeSeq).ToHashSet();
-        var heartbeat = new NodeHeartbeat(new ConnectionId(0) { Node = _node });
+        var heartbeat = new NodeHeartbeat();
         var silenced = new HashSet<long>();
         var pending = _pending.ToList();
         _pending.Clear();
@@ -900,7 +900,7 @@ internal sealed class RedisRoomLog : IRoomLog, IAsyncDisposable
         // entries are the room's clock.
         if (_scheduler.Now - _lastAppend >= _heartbeat / 2 && _inFlight is null && _waiting.Count == 0 && _pendingRetry is null)
         {
-            Submit(new Admitted(new NodeHeartbeat(default), Local: false));
+            Submit(new Admitted(new NodeHeartbeat(), Local: false));
         }
 
         SendNext();

@@ -43,6 +43,10 @@ internal static class RoomCodec
                 case NodeStopped:
                     json.WriteString("k", "s");
                     break;
+                case NodeRetired retired:
+                    json.WriteString("k", "r");
+                    json.WriteNumber("x", retired.Node);
+                    break;
                 default:
                     return null;
             }
@@ -53,25 +57,29 @@ internal static class RoomCodec
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>Reads an event another node sent (<paramref name="node"/>), as this node's fold takes it.</summary>
+    /// <summary>
+    /// Reads an event from the room's log, as this node's fold takes it: a connection's id gets the entry's
+    /// <paramref name="node"/>.
+    /// </summary>
     public static ChatEvent ReadEvent(string payload, long node)
     {
         try
         {
             using var document = JsonDocument.Parse(payload);
             var root = document.RootElement;
-            var id = root.TryGetProperty("c", out var c) ? new ConnectionId(c.GetInt64()) { Node = node } : new ConnectionId(0) { Node = node };
+            var id = root.TryGetProperty("c", out var c) ? new ConnectionId(c.GetInt64()) { Node = node } : default;
             return root.GetProperty("k").GetString() switch
             {
                 "c" => new ClientConnected(id, root.GetProperty("a").GetString()!),
                 "l" => new LineReceived(id, root.GetProperty("t").GetString()!),
                 "x" => new ClientLeft(id, Enum.Parse<DisconnectReason>(root.GetProperty("r").GetString()!)),
-                "h" => new NodeHeartbeat(id),
-                "s" => new NodeStopped(id),
+                "h" => new NodeHeartbeat(),
+                "s" => new NodeStopped(),
+                "r" => new NodeRetired(root.GetProperty("x").GetInt64()),
                 var kind => throw new FormatException($"unknown room event '{kind}'"),
             };
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw new FormatException($"unreadable room event: {e.Message}", e);
         }
@@ -115,14 +123,14 @@ internal static class RoomCodec
 
             json.WriteEndArray();
             json.WriteStartObject("nodes");
-            foreach (var (node, seen) in state.Nodes)
+            foreach (var (node, seen) in state.Liveness.Nodes)
             {
                 json.WriteNumber(node.ToString(System.Globalization.CultureInfo.InvariantCulture), seen.UtcTicks);
             }
 
             json.WriteEndObject();
             json.WriteStartArray("fenced");
-            foreach (var node in state.Fenced.Order())
+            foreach (var node in state.Liveness.Fenced.Order())
             {
                 json.WriteNumberValue(node);
             }
@@ -135,13 +143,13 @@ internal static class RoomCodec
     }
 
     /// <summary>The room's state from a snapshot, for a node that joins: every client in it is another node's.</summary>
-    public static ChatState ReadSnapshot(string snapshot, ChatServerOptions options)
+    public static ChatState ReadSnapshot(string snapshot, RoomSettings settings)
     {
         try
         {
             using var document = JsonDocument.Parse(snapshot);
             var root = document.RootElement;
-            var state = ChatState.Empty(options);
+            var state = ChatState.Empty(settings);
             var connections = ImmutableDictionary.CreateBuilder<ConnectionId, Client>();
             var names = ImmutableDictionary.CreateBuilder<string, ConnectionId>(ClientNames.Comparer);
             var roster = ImmutableSortedDictionary.CreateBuilder<long, ConnectionId>();
@@ -158,11 +166,11 @@ internal static class RoomCodec
                 }
             }
 
-            // The room's lines, kept to this node's size (nodes of a room should share it).
+            // The room's lines, as many as the room keeps.
             var history = root.GetProperty("history").EnumerateArray()
                 .Select(h => new HistoryLine(new DateTimeOffset(h.GetProperty("at").GetInt64(), TimeSpan.Zero), h.GetProperty("t").GetString()!))
                 .ToList();
-            history = history.Skip(Math.Max(0, history.Count - state.HistoryKept)).ToList();
+            history = history.Skip(Math.Max(0, history.Count - settings.HistoryKept)).ToList();
             var time = root.GetProperty("time").GetInt64();
             return state with
             {
@@ -171,12 +179,14 @@ internal static class RoomCodec
                 Roster = roster.ToImmutable(),
                 NextArrival = root.GetProperty("next").GetInt64(),
                 Seq = root.GetProperty("seq").GetInt64(),
-                Time = time == 0 ? null : new DateTimeOffset(time, TimeSpan.Zero),
+
                 History = ImmutableQueue.CreateRange(history),
                 HistoryCount = history.Count,
-                Nodes = ImmutableSortedDictionary.CreateRange(root.GetProperty("nodes").EnumerateObject()
-                    .Select(p => KeyValuePair.Create(long.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture), new DateTimeOffset(p.Value.GetInt64(), TimeSpan.Zero)))),
-                Fenced = [.. root.GetProperty("fenced").EnumerateArray().Select(f => f.GetInt64())],
+                Liveness = new NodeLiveness(
+                    time == 0 ? null : new DateTimeOffset(time, TimeSpan.Zero),
+                    ImmutableSortedDictionary.CreateRange(root.GetProperty("nodes").EnumerateObject()
+                        .Select(p => KeyValuePair.Create(long.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture), new DateTimeOffset(p.Value.GetInt64(), TimeSpan.Zero)))),
+                    [.. root.GetProperty("fenced").EnumerateArray().Select(f => f.GetInt64())]),
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)

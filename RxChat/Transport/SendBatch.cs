@@ -9,7 +9,8 @@ namespace RxChat.Transport;
 /// </summary>
 /// <remarks>
 /// Batching never waits for a timer: a batch ends with the read that opened it, and a send loop waits on the pool
-/// only behind other work: one batch per read, writing through when idle (docs/design.md, the writer edge).
+/// only behind other work: one batch per read, writing through when idle (docs/design.md, The writer scheduler,
+/// and one thread per client).
 /// </remarks>
 internal static class SendBatch
 {
