@@ -17,6 +17,9 @@ namespace RxChat;
 /// <item><term><c>rxchat.room.entries.appended</c></term><description>entries this node appended to the room's log in Redis (counter; a room on several nodes only)</description></item>
 /// <item><term><c>rxchat.room.lag</c></term><description>room entries known to exist that this node has not folded yet (gauge)</description></item>
 /// <item><term><c>rxchat.room.nodes</c></term><description>live nodes in the room, this one included (gauge)</description></item>
+/// <item><term><c>rxchat.room.backlog</c></term><description>this node's events waiting for Redis (gauge)</description></item>
+/// <item><term><c>rxchat.room.lobby</c></term><description>newcomers waiting for this node to serve the room (gauge)</description></item>
+/// <item><term><c>rxchat.room.lost</c></term><description>times this node lost the room: its connections were closed and a new room began (counter)</description></item>
 /// </list>
 /// </summary>
 public sealed class ChatMetrics : IDisposable
@@ -43,6 +46,7 @@ public sealed class ChatMetrics : IDisposable
         LinesDropped = _meter.CreateCounter<long>("rxchat.lines.dropped", "{line}", "Lines dropped for slow clients");
         _disconnects = _meter.CreateCounter<long>("rxchat.disconnects", "{connection}", "Connections ended, by reason");
         RoomEntriesAppended = _meter.CreateCounter<long>("rxchat.room.entries.appended", "{entry}", "Entries this node appended to the room's log");
+        RoomsLost = _meter.CreateCounter<long>("rxchat.room.lost", "{room}", "Times this node lost the room");
     }
 
     /// <summary>The meter the instruments are on.</summary>
@@ -56,11 +60,15 @@ public sealed class ChatMetrics : IDisposable
 
     internal Counter<long> RoomEntriesAppended { get; }
 
-    /// <summary>Publishes the room's lag and its number of live nodes, read when the meter is collected.</summary>
-    internal void WatchRoom(Func<long> lag, Func<int> nodes)
+    internal Counter<long> RoomsLost { get; }
+
+    /// <summary>Publishes the room's lag, its live nodes, this node's backlog and lobby, read when the meter is collected.</summary>
+    internal void WatchRoom(Func<long> lag, Func<int> nodes, Func<int> backlog, Func<int> lobby)
     {
         _meter.CreateObservableGauge("rxchat.room.lag", lag, "{entry}", "Room entries known to exist and not yet folded here");
         _meter.CreateObservableGauge("rxchat.room.nodes", nodes, "{node}", "Live nodes in the room");
+        _meter.CreateObservableGauge("rxchat.room.backlog", backlog, "{event}", "This node's events waiting for Redis");
+        _meter.CreateObservableGauge("rxchat.room.lobby", lobby, "{connection}", "Newcomers waiting for this node to serve the room");
     }
 
     /// <summary>Counts what a <see cref="ServerEvent"/> says: connections, clients and disconnects.</summary>

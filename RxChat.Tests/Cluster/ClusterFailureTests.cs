@@ -45,7 +45,7 @@ public class ClusterFailureTests
     }
 
     [Test]
-    public async Task NodeFrozenPastTheTimeout_ThenResumed_IsFencedAndItsConnectionsToldAndClosed()
+    public async Task NodeFrozenPastTheTimeout_ThenResumed_ItsConnectionsToldAndClosed_ThenItServesTheRoomAgain()
     {
         await using var room = await Support.Cluster.StartAsync(nodes: 2);
         await using var alice = await room.EnterAsync(0, "alice");
@@ -58,7 +58,7 @@ public class ClusterFailureTests
         await alice.ExpectAsync("alice: you are gone");
         room[1].Signal(SigCont);
         var told = await frozen.ReadToEndAsync();
-        await room[1].WaitForEventAsync(RoomLog.FencedEvent, TimeSpan.FromSeconds(10));
+        await room[1].WaitForEventAsync(RoomLog.ContactLostEvent, TimeSpan.FromSeconds(10));
         await using var again = await EnterWhenReadyAsync(room, 1, "again");
 
         Assert.Multiple(async () =>
@@ -232,10 +232,10 @@ public class ClusterFailureTests
     }
 
     [Test]
-    public async Task RedisFrozen_ANewcomerWhoseArrivalCannotLand_IsToldTheRoomIsUnavailable_AndNobodyHearsOfIt()
+    public async Task RedisFrozenShorterThanTheTimeout_ANewcomerWaitsForThePrompt_AndEnters()
     {
-        // Frozen, Redis keeps its connections open: the node takes the newcomer as usual, and learns that no room can
-        // be reached only when an append times out. The newcomer types a name anyway, without a prompt.
+        // PROTOCOL.md v1.2, ready means ready: the node cannot serve while Redis is frozen, so the newcomer waits (it
+        // types its name meanwhile, without a prompt) and enters once Redis is back, within the node timeout.
         await using var room = await Support.Cluster.StartAsync(nodes: 2, nodeTimeout: TimeSpan.FromSeconds(4));
         await using var bob = await room.EnterAsync(0, "bob");
         await using var alice = await room.EnterAsync(1, "alice");
@@ -243,17 +243,42 @@ public class ClusterFailureTests
         room.Redis.Signal(SigStop);
         await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
         await newcomer.SendAsync("frank");
-        var heard = await newcomer.ReadToEndAsync();
         room.Redis.Signal(SigCont);
-
-        // bob's line comes after everything bob's node queued during the freeze.
-        await bob.SendAsync("after");
 
         Assert.Multiple(async () =>
         {
-            Assert.That(heard, Is.EqualTo(new[] { "error: room unavailable" }));
-            Assert.That(await alice.ReadUntilAsync("bob: after"), Is.Empty, "the turned-away newcomer never entered the room");
-            Assert.That(await bob.ReadUntilAsync("bob: after"), Is.Empty);
+            Assert.That(await newcomer.ReadLineAsync(), Is.EqualTo("What is your name?"));
+            Assert.That(await newcomer.ReadLineAsync(), Is.EqualTo("You are frank"), "the name typed before the prompt");
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo("frank has arrived"));
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("frank has arrived"));
+        });
+    }
+
+    [Test]
+    public async Task RedisFrozenPastTheTimeout_EveryConnectionToldAndANewcomerRefused_ThenTheRoomGoesOnWithoutThem()
+    {
+        // PROTOCOL.md v1.2: a node that has not reached the room for longer than the node timeout tells its connections
+        // and closes them; a newcomer waits at most the node timeout for the prompt, then is refused. Once Redis is back
+        // the nodes serve again, and nobody ever hears of the newcomer that typed its name without a prompt.
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, nodeTimeout: TimeSpan.FromSeconds(2));
+        await using var bob = await room.EnterAsync(0, "bob");
+        await using var alice = await room.EnterAsync(1, "alice");
+        await bob.ExpectAsync("alice has arrived");
+        room.Redis.Signal(SigStop);
+        await using var newcomer = await LineClient.ConnectAsync(room[0].EndPoint);
+        await newcomer.SendAsync("frank");
+        var heard = await Task.WhenAll(newcomer.ReadToEndAsync(), bob.ReadToEndAsync(), alice.ReadToEndAsync());
+        room.Redis.Signal(SigCont);
+        await using var carol = await EnterWhenReadyAsync(room, 0, "carol");
+        await using var dan = await EnterWhenReadyAsync(room, 1, "dan");
+        await carol.SendAsync("hello");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(heard[0], Is.EqualTo(new[] { "error: room unavailable" }));
+            Assert.That(heard[1], Is.EqualTo(new[] { "Disconnected: lost contact with the room" }));
+            Assert.That(heard[2], Is.EqualTo(new[] { "Disconnected: lost contact with the room" }));
+            Assert.That(await dan.ReadUntilAsync("carol: hello"), Has.None.Contains("frank"));
         });
     }
 

@@ -68,7 +68,7 @@ public sealed class ChatServer : IAsyncDisposable
             observer is null ? Disposable.Empty : events.Subscribe(observer),
             events.Connect(),
             accepted.Connect());
-        HostingLog.Listening(logger, EndPoint, options);
+        HostingLog.Listening(logger, EndPoint, Redacted(options));
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public sealed class ChatServer : IAsyncDisposable
             var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
             IRoomLog log = options.Redis is null
                 ? new InProcessRoomLog(scheduler)
-                : new RedisRoomLog(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
+                : SharedRoomLog.OnRedis(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
             return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"), events, log);
         }
         catch
@@ -212,6 +212,11 @@ public sealed class ChatServer : IAsyncDisposable
         }
     }
 
+    // The options as logs may show them: the Redis configuration without its password.
+    internal static ChatServerOptions Redacted(ChatServerOptions options) => options.Redis is { } redis
+        ? options with { Redis = StackExchange.Redis.ConfigurationOptions.Parse(redis).ToString(includePassword: false) }
+        : options;
+
     private void Report(ServerEvent e, ILogger logger)
     {
         _metrics.Record(e);
@@ -237,9 +242,6 @@ public sealed class ChatServer : IAsyncDisposable
                 break;
             case NodeGone gone:
                 HostingLog.NodeGone(logger, gone.Node, gone.Stopped ? "stopped" : "silent past the node timeout");
-                break;
-            case RoomRestarted:
-                HostingLog.RoomRestarted(logger);
                 break;
         }
     }

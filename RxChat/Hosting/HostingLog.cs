@@ -34,9 +34,6 @@ internal static partial class HostingLog
     /// <summary>The event id of <see cref="NodeGone"/>.</summary>
     public const int NodeGoneEvent = 208;
 
-    /// <summary>The event id of <see cref="RoomRestarted"/>.</summary>
-    public const int RoomRestartedEvent = 209;
-
     [LoggerMessage(EventId = ChatFailedEvent, Level = LogLevel.Critical, Message = "The chat stopped on an unexpected error")]
     public static partial void ChatFailed(ILogger logger, Exception exception);
 
@@ -60,9 +57,6 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = NodeGoneEvent, Level = LogLevel.Warning, Message = "Node {Node} left the room: {How}")]
     public static partial void NodeGone(ILogger logger, long node, string how);
-
-    [LoggerMessage(EventId = RoomRestartedEvent, Level = LogLevel.Warning, Message = "The room was lost and starts anew")]
-    public static partial void RoomRestarted(ILogger logger);
 
     [LoggerMessage(EventId = MessageEvent, Level = LogLevel.Information, Message = "{Kind} from {Name} on connection {ConnectionId} to {To}: {Text}")]
     public static partial void Message(ILogger logger, ConnectionId connectionId, string name, MessageKind kind, string? to, string text);
