@@ -46,7 +46,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
             info.ArgumentList.Add("dotnet");
         }
 
-        info.ArgumentList.Add(typeof(ChatHost).Assembly.Location);
+        // RXCHAT_TEST_SERVER runs the tests against another build of the server (an older commit's RxChat.dll), to see
+        // a test fail where a fix is missing.
+        info.ArgumentList.Add(Environment.GetEnvironmentVariable("RXCHAT_TEST_SERVER") is { Length: > 0 } other ? other : typeof(ChatHost).Assembly.Location);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
