@@ -206,7 +206,8 @@ internal sealed class RedisRoomStore : IRoomStore
         (_log, _meta, _snapshot, _nodes) = (prefix + "log", prefix + "meta", prefix + "snapshot", prefix + "nodes");
         var name = $"{prefix}entries:{(_configuration.DefaultDatabase ?? 0).ToString(CultureInfo.InvariantCulture)}";
         _channel = RedisChannel.Literal(name);
-        _published = (_configuration.ChannelPrefix is { } channelPrefix ? channelPrefix.ToString() : "") + name;
+        // A channel prefix of the configuration's prefixes the subscription; the scripts publish to the full name.
+        _published = ((string?)_configuration.ChannelPrefix ?? "") + name;
         _retry = RoomSettings.From(options).NodeHeartbeat;
         RoomLog.Connecting(logger, options.Room, Redacted);
     }
