@@ -322,7 +322,7 @@ internal sealed class ScriptedRedis(TestScheduler scheduler)
 
         // What follows the snapshot before stays, and so does what is younger than the retention.
         var cutoff = Now(0) - (long)request.Retention.TotalMilliseconds;
-        var trim = _data.Log.Where(e => e.Key <= previous && e.Value.Id.Millis < cutoff).Select(e => e.Key).ToList();
+        var trim = _data.Log.Where(e => e.Key <= previous && e.Value.Id.Millis <= cutoff).Select(e => e.Key).ToList();
         foreach (var k in trim)
         {
             _data.Log.Remove(k);

@@ -153,7 +153,7 @@ internal sealed class RedisRoomStore : IRoomStore
         while lo < hi do
           local mid = math.floor((lo + hi) / 2)
           local e = redis.call('XRANGE', KEYS[3], mid .. '-0', '+', 'COUNT', 1)
-          if #e == 0 or tonumber(field(e[1][2], 't') or '0') >= cutoff then hi = mid else lo = mid + 1 end
+          if #e == 0 or tonumber(field(e[1][2], 't') or '0') > cutoff then hi = mid else lo = mid + 1 end
         end
         redis.call('XTRIM', KEYS[3], 'MINID', lo .. '-0')
         return 1
@@ -182,6 +182,7 @@ internal sealed class RedisRoomStore : IRoomStore
     private readonly BehaviorSubject<StoreState> _states = new(new StoreState(Connected: false));
     private readonly Subject<Publication> _publications = new();
     private readonly TimeSpan _retry;
+    private readonly string _room;
     private ConnectionMultiplexer? _redis;
     private volatile bool _disposed;
 
@@ -209,6 +210,7 @@ internal sealed class RedisRoomStore : IRoomStore
         // A channel prefix of the configuration's prefixes the subscription; the scripts publish to the full name.
         _published = ((string?)_configuration.ChannelPrefix ?? "") + name;
         _retry = RoomSettings.From(options).NodeHeartbeat;
+        _room = options.Room;
         RoomLog.Connecting(logger, options.Room, Redacted);
     }
 
@@ -242,6 +244,7 @@ internal sealed class RedisRoomStore : IRoomStore
             }
         };
         _redis = redis;
+        var failed = false;
         while (!_disposed)
         {
             try
@@ -258,7 +261,13 @@ internal sealed class RedisRoomStore : IRoomStore
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
-                // Redis is not there yet: the next attempt after a heartbeat.
+                // Redis is not there yet: said once, and tried again after a heartbeat.
+                if (!failed)
+                {
+                    RoomLog.JoinFailed(_logger, _room, e.Message);
+                    failed = true;
+                }
+
                 await Observable.Timer(_retry, _time).ToTask().ConfigureAwait(false);
             }
         }
