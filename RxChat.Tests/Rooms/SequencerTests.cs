@@ -133,7 +133,7 @@ public class SequencerTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(() => s.Applied(Entry(seq)), Throws.InvalidOperationException);
+            Assert.That(() => s.Applied(Entry(seq)), Throws.InvalidOperationException.With.Message.EqualTo($"entry {seq} folded where {s.Expected} was next"));
             Assert.That(State(s), Is.EqualTo(before));
         });
     }
