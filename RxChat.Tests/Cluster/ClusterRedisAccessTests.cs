@@ -98,6 +98,20 @@ public class ClusterRedisAccessTests
         });
     }
 
+    [Test]
+    public async Task RedisThatWouldLoseTheRoomOnItsOwn_TheNodeSaysSoAtStart()
+    {
+        await using var redis = await RedisServer.StartAsync(persistent: false, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru");
+        await using var node = await StartNodeAsync(redis.Configuration, "unsafe");
+
+        var warnings = node.Errors.Where(l => l.Contains($"[{RoomLog.UnsafeEvent}]", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(warnings, Has.Some.Contains("maxmemory-policy is allkeys-lru"));
+            Assert.That(warnings, Has.Some.Contains("appendonly is off"));
+        });
+    }
+
     // redis-server with TLS only (no plain port), serving the test's certificate, not asking clients for one.
     private static Task<RedisServer> StartTlsRedisAsync(TestCertificates certificates) => RedisServer.StartAsync(persistent: false,
         "--port", "0", "--tls-port", "{port}", "--tls-cert-file", certificates.CertFile, "--tls-key-file", certificates.KeyFile,

@@ -60,6 +60,8 @@ public static class ChatHost
         builder.Logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                 o.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
             })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)

@@ -236,11 +236,15 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
         }
     });
 
-    // Runs a store operation; its reply or failure comes back on the loop, unless a join (or a loss) happened since.
-    private void Run<T>(IObservable<T> operation, Action<T> onReply, Action<Exception> onFailure)
+    // Runs a store operation; its reply or failure comes back on the loop, unless a join (or a loss) happened since. An
+    // operation that has not answered within a quarter of the node timeout has failed: the store may never answer one
+    // that a dropped connection carried, and a node waiting for it would go quiet and be counted gone. (An append
+    // sent again meanwhile is a duplicate if the first one lands after all.)
+    private void Run<T>(IObservable<T> operation, Action<T> onReply, Action<Exception> onFailure, bool timed = true)
     {
         var generation = _generation;
-        operation.Take(1).Subscribe(
+        var timeout = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(200).Ticks, _settings.NodeTimeout.Ticks / 4));
+        (timed ? operation.Take(1).Timeout(timeout, _time) : operation.Take(1)).Subscribe(
             reply => Post(() =>
             {
                 _lastContact = Now;
@@ -262,7 +266,8 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     {
         _lastContact = Now;
         Tick(_settings.NodeHeartbeat);
-        Run(_store.Connect(), _ => OnConnected(), _ => { });
+        // Connecting takes as long as it takes (the store retries until it is disposed).
+        Run(_store.Connect(), _ => OnConnected(), _ => { }, timed: false);
     }
 
     // Ticks once a heartbeat of the room's settings.
