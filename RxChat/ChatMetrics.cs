@@ -19,6 +19,7 @@ namespace RxChat;
 /// <item><term><c>rxchat.room.nodes</c></term><description>live nodes in the room, this one included (gauge)</description></item>
 /// <item><term><c>rxchat.room.backlog</c></term><description>this node's events waiting for Redis (gauge)</description></item>
 /// <item><term><c>rxchat.room.lobby</c></term><description>newcomers waiting for this node to serve the room (gauge)</description></item>
+/// <item><term><c>rxchat.room.failovers</c></term><description>failovers of Redis this node followed to a new primary (counter)</description></item>
 /// <item><term><c>rxchat.room.lost</c></term><description>times this node lost the room: its connections were closed and a new room began (counter)</description></item>
 /// </list>
 /// </summary>
@@ -47,6 +48,7 @@ public sealed class ChatMetrics : IDisposable
         _disconnects = _meter.CreateCounter<long>("rxchat.disconnects", "{connection}", "Connections ended, by reason");
         RoomEntriesAppended = _meter.CreateCounter<long>("rxchat.room.entries.appended", "{entry}", "Entries this node appended to the room's log");
         RoomsLost = _meter.CreateCounter<long>("rxchat.room.lost", "{room}", "Times this node lost the room");
+        FailoversFollowed = _meter.CreateCounter<long>("rxchat.room.failovers", "{failover}", "Failovers of Redis this node followed to a new primary");
     }
 
     /// <summary>The meter the instruments are on.</summary>
@@ -61,6 +63,8 @@ public sealed class ChatMetrics : IDisposable
     internal Counter<long> RoomEntriesAppended { get; }
 
     internal Counter<long> RoomsLost { get; }
+
+    internal Counter<long> FailoversFollowed { get; }
 
     /// <summary>Publishes the room's lag, its live nodes, this node's backlog and lobby, read when the meter is collected.</summary>
     internal void WatchRoom(Func<long> lag, Func<int> nodes, Func<int> backlog, Func<int> lobby)

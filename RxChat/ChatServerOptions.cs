@@ -55,9 +55,17 @@ public sealed record ChatServerOptions
 
     /// <summary>
     /// A Redis to share the room with other nodes (<c>--redis</c>): a StackExchange.Redis configuration string, e.g.
-    /// <c>127.0.0.1:6379</c>. Null (the default): the room lives in this process alone. PROTOCOL.md, Rooms across nodes.
+    /// <c>127.0.0.1:6379</c>, <c>127.0.0.1:6379,password=SECRET,ssl=true</c>, or sentinels and a service name,
+    /// <c>10.0.0.1:26379,10.0.0.2:26379,serviceName=mymaster</c>. Null (the default): the room lives in this process
+    /// alone. It may hold a password: it is never logged (logs show <c>password=*****</c>). PROTOCOL.md, Rooms across nodes.
     /// </summary>
     public string? Redis { get; init; }
+
+    /// <summary>
+    /// A PEM file of the certificate authority to trust for Redis over TLS (<c>--redis-ca</c>), for a private CA; with
+    /// <c>ssl=true</c> in <see cref="Redis"/>. Null (the default): the system's trusted authorities.
+    /// </summary>
+    public string? RedisCa { get; init; }
 
     /// <summary>
     /// The room's name in Redis, a key prefix (<c>--room</c>); default <c>rxchat</c>. Nodes with the same

@@ -51,6 +51,48 @@ public class ClusterChatTests
     }
 
     [Test]
+    public async Task NodeStartedWhileRedisIsAway_RefusesConnectionsUntilItServes_ThenPromptsAtOnce()
+    {
+        // PROTOCOL.md v1.2, ready means ready: a node opens its door only once it has joined the room, so a health check
+        // that connects to the port never sends a user to a node that cannot serve.
+        await using var redis = await RedisServer.StartAsync();
+        await redis.KillAsync();
+        var port = FreePort();
+        await using var node = await HostProcess.StartAsync(
+            ["--port", $"{port}", "--redis", redis.Configuration, "--room", "ready", "--idle-timeout", "0"], waitForListening: false);
+        await node.WaitForEventAsync(RoomLog.JoinFailedEvent, TimeSpan.FromSeconds(30));
+        var refused = await RefusedAsync(port);
+        await redis.RestartAsync();
+        await using var first = await LineClient.ConnectAsync(await node.ListeningAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(refused, Is.True, "the port refused connections while the node could not serve");
+            Assert.That(await first.ReadLineAsync(), Is.EqualTo("What is your name?"));
+        });
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static async Task<bool> RefusedAsync(int port)
+    {
+        try
+        {
+            await using var client = await LineClient.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+    }
+
+    [Test]
     public async Task SendersOnEveryNodeAtOnce_EveryClientSeesTheSameSequence()
     {
         const int lines = 200;

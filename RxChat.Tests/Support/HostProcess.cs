@@ -22,6 +22,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint => _listening.Task.Result;
 
+    /// <summary>Waits until the server prints <c>listening on HOST:PORT</c>; returns where.</summary>
+    public Task<IPEndPoint> ListeningAsync(TimeSpan timeout) => _listening.Task.WaitAsync(timeout);
+
     public IReadOnlyList<string> Output { get { lock (_output) { return [.. _output]; } } }
 
     public IReadOnlyList<string> Errors { get { lock (_errors) { return [.. _errors]; } } }

@@ -8,7 +8,10 @@ internal sealed class RecordingLogger(LogLevel minimumLevel = LogLevel.Warning) 
 {
     public LogLevel MinimumLevel => minimumLevel;
 
-    public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+    public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception, int EventId)> Entries { get; } = new();
+
+    /// <summary>How many entries have the event id <paramref name="eventId"/>.</summary>
+    public int Count(int eventId) => Entries.Count(e => e.EventId == eventId);
 
     public ILogger CreateLogger(string categoryName) => this;
 
@@ -20,7 +23,7 @@ internal sealed class RecordingLogger(LogLevel minimumLevel = LogLevel.Warning) 
     {
         if (IsEnabled(logLevel))
         {
-            Entries.Enqueue((logLevel, formatter(state, exception), exception));
+            Entries.Enqueue((logLevel, formatter(state, exception), exception, eventId.Id));
         }
     }
 

@@ -161,7 +161,10 @@ public static class ChatHost
           --shutdown-timeout DURATION how long shutdown flushes, 0 = close at once (default 5s)
           --history-size LINES        chat lines the room keeps for /history, 0 = none (default 1000)
           --redis CONFIG              a Redis to share the room with other nodes, e.g. 127.0.0.1:6379
-                                      (default none: the room lives in this process alone)
+                                      (default none: the room lives in this process alone; sentinels:
+                                      host:port,host:port,serviceName=NAME; TLS: ssl=true; a password is
+                                      better given as RXCHAT_REDIS, which ps does not show)
+          --redis-ca FILE             a PEM certificate authority to trust for Redis over TLS (default none)
           --room NAME                 the room's name in Redis; same Redis and room = one room (default rxchat)
           --node-timeout DURATION     how long a node may be silent before the room counts it gone (default 5s)
           --log-messages BOOL         log chat text too, true or false (default false)

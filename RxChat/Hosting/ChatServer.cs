@@ -68,14 +68,22 @@ public sealed class ChatServer : IAsyncDisposable
             observer is null ? Disposable.Empty : events.Subscribe(observer),
             events.Connect(),
             accepted.Connect());
-        HostingLog.Listening(logger, EndPoint, Redacted(options));
+
+        // Ready means ready (PROTOCOL.md, Rooms across nodes): a node of a room opens its door once it serves the room.
+        _ = log.Ready.ContinueWith(
+            _ =>
+            {
+                listener.Listen();
+                HostingLog.Listening(logger, EndPoint, Redacted(options));
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>
-    /// Completes once newcomers are served: at once for a server of its own; for a node of a room on Redis
-    /// (<see cref="ChatServerOptions.Redis"/>), once the node has joined the room and caught up with its log, which
-    /// waits for Redis as long as it takes. Until then the node accepts connections and turns them away with
-    /// <c>error: room unavailable</c> (PROTOCOL.md, Rooms across nodes).
+    /// Completes once newcomers are served, and the server listens: at once for a server of its own; for a node of a
+    /// room on Redis (<see cref="ChatServerOptions.Redis"/>), once the node has joined the room and caught up with its
+    /// log, which waits for Redis as long as it takes. Until then the port is bound (it is this server's) but
+    /// connections are refused (PROTOCOL.md, Rooms across nodes: ready means ready).
     /// </summary>
     public Task Ready => _log.Ready;
 
@@ -94,7 +102,8 @@ public sealed class ChatServer : IAsyncDisposable
     public ChatMetrics Metrics => _metrics;
 
     /// <summary>
-    /// Binds, listens and starts serving. Returns once connections are accepted.
+    /// Binds and starts serving. A server of its own listens before this returns; a node of a room on Redis listens
+    /// once it has joined the room (<see cref="Ready"/>).
     /// </summary>
     /// <param name="options">The settings; see <see cref="ChatServerOptions"/>.</param>
     /// <param name="scheduler">The source of time; default <see cref="ChatSchedulers.Time"/>.</param>
@@ -119,7 +128,7 @@ public sealed class ChatServer : IAsyncDisposable
         var metrics = new ChatMetrics(meterFactory);
         try
         {
-            var listener = TcpChatListener.Bind(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
+            var listener = TcpChatListener.BindOnly(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
             IRoomLog log = options.Redis is null
                 ? new InProcessRoomLog(scheduler)
                 : SharedRoomLog.OnRedis(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);

@@ -14,7 +14,7 @@ public static class ChatServerOptionsReader
     public static IReadOnlyList<string> Names { get; } =
     [
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
-        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "room",
+        "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "redis-ca", "room",
         "node-timeout", "log-messages",
     ];
 
@@ -46,6 +46,7 @@ public static class ChatServerOptionsReader
             ShutdownTimeout = Get(configuration, "shutdown-timeout", o.ShutdownTimeout, ParseDuration),
             HistorySize = Get(configuration, "history-size", o.HistorySize, v => ParseInt(v, 0, 1_000_000)),
             Redis = Get(configuration, "redis", o.Redis, ParseRedis),
+            RedisCa = Get(configuration, "redis-ca", o.RedisCa, ParseFile),
             Room = Get(configuration, "room", o.Room, ParseRoom),
             NodeTimeout = Get(configuration, "node-timeout", o.NodeTimeout, ParseNodeTimeout),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
@@ -164,6 +165,9 @@ public static class ChatServerOptionsReader
             throw new FormatException($"'{value}' is not a Redis configuration: {e.Message}", e);
         }
     }
+
+    private static string ParseFile(string value) =>
+        File.Exists(value) ? Path.GetFullPath(value) : throw new FormatException($"'{value}' is not a file");
 
     // The room is a key prefix inside a Redis hash tag: letters, digits, '-', '_', '.' and ':'.
     private static string ParseRoom(string value) =>

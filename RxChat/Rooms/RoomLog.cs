@@ -50,6 +50,12 @@ internal static partial class RoomLog
     /// <summary>The event id of <see cref="Connecting"/>.</summary>
     public const int ConnectingEvent = 315;
 
+    /// <summary>The event id of <see cref="PrimaryChanged"/>.</summary>
+    public const int PrimaryChangedEvent = 316;
+
+    /// <summary>The event id of <see cref="Unsafe"/>.</summary>
+    public const int UnsafeEvent = 317;
+
     [LoggerMessage(EventId = JoinedEvent, Level = LogLevel.Information, Message = "Room {Room}: joined as node {Node}, caught up at entry {Seq}")]
     public static partial void Joined(ILogger logger, string room, long node, long seq);
 
@@ -94,4 +100,10 @@ internal static partial class RoomLog
 
     [LoggerMessage(EventId = ConnectingEvent, Level = LogLevel.Information, Message = "Room {Room} on Redis {Redis}")]
     public static partial void Connecting(ILogger logger, string room, string redis);
+
+    [LoggerMessage(EventId = PrimaryChangedEvent, Level = LogLevel.Warning, Message = "Room {Room}: Redis's primary is now {Primary} (it was {Before}): a failover; following it")]
+    public static partial void PrimaryChanged(ILogger logger, string room, string before, string primary);
+
+    [LoggerMessage(EventId = UnsafeEvent, Level = LogLevel.Warning, Message = "Room {Room}: {What}")]
+    public static partial void Unsafe(ILogger logger, string room, string what);
 }

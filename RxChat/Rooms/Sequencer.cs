@@ -38,7 +38,24 @@ internal sealed class Sequencer
     /// <summary>Whether a read should start: none is under way, and an entry is known that is neither folded nor this node's.</summary>
     public bool ShouldRead => !Reading && Known >= Expected && !OwnIsNext;
 
-    private bool OwnIsNext => _own.TryPeek(out var batch) && batch.Start == Expected;
+    // Whether the next entry is in one of this node's batches. Batches folded from a read before their answer was
+    // looked at stay queued until OwnNext drops them, and a batch may be folded in part: the first batch not wholly
+    // folded holds the next entry if it starts at or before it.
+    private bool OwnIsNext
+    {
+        get
+        {
+            foreach (var batch in _own)
+            {
+                if (batch.Start + batch.Payloads.Count > Expected)
+                {
+                    return batch.Start <= Expected;
+                }
+            }
+
+            return false;
+        }
+    }
 
     /// <summary>Starts over in a room (or the same room under a new number is not a reset): the next entry to fold is <paramref name="expected"/>.</summary>
     public void Reset(long expected, long known)

@@ -87,6 +87,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     private long _retire;              // a number of this node's to retire before it joins again (0: none)
     private long _catchUpTo;           // the room's newest entry when this node joined
     private bool _connected;           // the store is reached
+    private string? _primary;          // the store's primary, as it last said
     private bool _stopping;            // this node's stop went to the log: nothing more does
     private bool _completed;           // the node's events completed: the log emits nothing more
     private bool _fencedNow;           // the fold just counted this node gone
@@ -296,6 +297,14 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     {
         var was = _connected;
         _connected = state.Connected;
+        if (state.Primary is { } primary && _primary is { } before && primary != before)
+        {
+            // A failover followed: what the old primary's subscription missed is read.
+            _metrics?.FailoversFollowed.Add(1);
+            _sequencer.Hint(_sequencer.Expected);
+        }
+
+        _primary = state.Primary ?? _primary;
         if (state.Connected && !was)
         {
             // The store is back: what failed goes again now, and what was missed meanwhile is read.

@@ -25,6 +25,7 @@ public sealed class TcpChatListener : IDisposable
 
     private readonly ChatMetrics? _metrics;
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Accepted sockets not yet closed, plus one until accepting has stopped.
     private int _open = 1;
@@ -66,6 +67,17 @@ public sealed class TcpChatListener : IDisposable
     /// <exception cref="SocketException">The address cannot be resolved or bound (for example, the port is in use).</exception>
     public static TcpChatListener Bind(ChatServerOptions options, IScheduler scheduler, ILogger? logger = null, ChatMetrics? metrics = null)
     {
+        var listener = BindOnly(options, scheduler, logger, metrics);
+        listener.Listen();
+        return listener;
+    }
+
+    /// <summary>
+    /// Binds, so that the port is this server's (and a port in use fails now), but does not listen yet: connections
+    /// are refused until <see cref="Listen"/>. For a node of a room, which opens its door once it can serve.
+    /// </summary>
+    internal static TcpChatListener BindOnly(ChatServerOptions options, IScheduler scheduler, ILogger? logger, ChatMetrics? metrics)
+    {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
         var address = Resolve(options.Host);
@@ -79,7 +91,6 @@ public sealed class TcpChatListener : IDisposable
             }
 
             socket.Bind(new IPEndPoint(address, options.Port));
-            socket.Listen(backlog: 1024);
         }
         catch
         {
@@ -104,6 +115,16 @@ public sealed class TcpChatListener : IDisposable
             ?? throw new SocketException((int)SocketError.HostNotFound);
     }
 
+    /// <summary>Starts listening (once; later calls do nothing): connections are accepted from here.</summary>
+    internal void Listen()
+    {
+        if (!_listening.Task.IsCompleted)
+        {
+            _socket.Listen(backlog: 1024);
+            _listening.TrySetResult();
+        }
+    }
+
     /// <summary>Stops listening and closes every connection it accepted at once, without flushing.</summary>
     public void Dispose()
     {
@@ -122,6 +143,15 @@ public sealed class TcpChatListener : IDisposable
 
     private async Task AcceptAsync(IObserver<Socket> observer, CancellationToken cancellation)
     {
+        try
+        {
+            await _listening.Task.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before it ever listened.
+        }
+
         while (!cancellation.IsCancellationRequested)
         {
             Socket accepted;

@@ -45,4 +45,22 @@ public class ReadmeExampleTests
     }
 
     // README: end
+
+    [Test]
+    public void Readme_ShowsThisTestAsItIs()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "RxChat.sln")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("no RxChat.sln above the test's folder");
+        }
+
+        var source = File.ReadAllLines(Path.Combine(root.FullName, "samples", "Samples.Tests", "ReadmeExampleTests.cs"));
+        var test = source.SkipWhile(l => !l.Contains("// README: begin", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => !l.Contains("// README: end", StringComparison.Ordinal))
+            .Select(l => l.Length >= 4 ? l[4..] : l.Trim()).ToList();
+        var readme = File.ReadAllText(Path.Combine(root.FullName, "README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+
+        Assert.That(readme, Does.Contain(string.Join("\n", test).TrimEnd()));
+    }
 }
