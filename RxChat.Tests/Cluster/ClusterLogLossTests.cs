@@ -339,11 +339,10 @@ public class ClusterLogLossTests
         await AssertANewRoomWorksAsync(room, 0, 1);
         Assert.That(await NewestAsync(promoted, room.Room), Is.GreaterThan(0), "the new room is on the promoted replica");
 
-        // A node that reaches the new master in time notices the loss; one that does not for the node timeout (its
-        // client follows the sentinels late) is cut off, which tells its connections the same. One of them noticed.
-        Assert.That(Enumerable.Range(0, 2).Select(n => room[n].EventCount(RoomLog.LostEvent) + room[n].EventCount(RoomLog.ContactLostEvent)), Is.All.Positive,
-            "every node lost the room, or contact with it");
-        Assert.That(Enumerable.Range(0, 2).Sum(n => room[n].EventCount(RoomLog.LostEvent)), Is.Positive, "the loss was noticed");
+        // The node timeout is longer than a failover and the client's switch to the new master (ha-tls.md §6.1: a new
+        // master 1 to 2.5 s after the kill): every node reaches the promoted replica in time and notices the loss
+        // there, rather than being cut off.
+        Assert.That(Enumerable.Range(0, 2).Select(n => room[n].EventCount(RoomLog.LostEvent)), Is.All.Positive, "every node noticed the loss");
     }
 
     // alice sends COUNT lines, then bob as many; returns once both heard them all.
