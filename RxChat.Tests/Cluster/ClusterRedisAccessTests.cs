@@ -62,6 +62,47 @@ public class ClusterRedisAccessTests
         });
     }
 
+    [Test]
+    public async Task TlsOnlyRedis_WithTheRoomsCertificateAuthority_RoomChatsAcrossTwoNodes()
+    {
+        using var certificates = TestCertificates.Create();
+        await using var redis = await StartTlsRedisAsync(certificates);
+        var configuration = $"{redis.Configuration},ssl=true,sslHost=localhost";
+        await using var a = await StartNodeAsync(configuration, "tls", ["--redis-ca", certificates.CaFile]);
+        await using var b = await StartNodeAsync(configuration, "tls", ["--redis-ca", certificates.CaFile]);
+        await using var alice = await LineClient.EnterAsync(a.EndPoint, "alice");
+        await using var bob = await LineClient.EnterAsync(b.EndPoint, "bob");
+        await alice.ExpectAsync("bob has arrived");
+        await bob.SendAsync("over TLS");
+
+        Assert.That(await alice.ReadLineAsync(), Is.EqualTo("bob: over TLS"));
+    }
+
+    [Test]
+    public async Task TlsOnlyRedis_ANodeTrustingAnotherAuthority_SaysWhyAndNeverOpensItsDoor()
+    {
+        using var certificates = TestCertificates.Create();
+        using var stranger = TestCertificates.Create("another authority");
+        await using var redis = await StartTlsRedisAsync(certificates);
+        await using var node = await HostProcess.StartAsync(
+            ["--port", "0", "--room", "tls", "--node-timeout", "2s", "--redis-ca", stranger.CaFile], waitForListening: false,
+            environment: new Dictionary<string, string> { ["RXCHAT_REDIS"] = $"{redis.Configuration},ssl=true,sslHost=localhost" });
+
+        await node.WaitForEventAsync(RoomLog.JoinFailedEvent, TimeSpan.FromSeconds(30));
+        var listening = node.ListeningAsync(TimeSpan.FromSeconds(3));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(async () => await listening, Throws.InstanceOf<TimeoutException>(), "it cannot serve the room, so it does not listen");
+            Assert.That(node.Errors.Where(l => l.Contains($"[{RoomLog.JoinFailedEvent}]", StringComparison.Ordinal)), Has.Some.Contains("ertificate").Or.Contains("SSL").Or.Contains("uthentication"));
+        });
+    }
+
+    // redis-server with TLS only (no plain port), serving the test's certificate, not asking clients for one.
+    private static Task<RedisServer> StartTlsRedisAsync(TestCertificates certificates) => RedisServer.StartAsync(persistent: false,
+        "--port", "0", "--tls-port", "{port}", "--tls-cert-file", certificates.CertFile, "--tls-key-file", certificates.KeyFile,
+        "--tls-ca-cert-file", certificates.CaFile, "--tls-auth-clients", "no");
+
     // A node of the room, given its Redis configuration through the environment (where ps does not show it).
     private static Task<HostProcess> StartNodeAsync(string configuration, string room, IReadOnlyList<string>? extra = null) =>
         HostProcess.StartAsync(

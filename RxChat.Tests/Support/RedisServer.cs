@@ -42,7 +42,8 @@ internal sealed class RedisServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server; with <paramref name="persistent"/> every write is on disk before it is acknowledged
-    /// (<c>appendonly yes</c>, <c>appendfsync always</c>), so that a restart is only an outage.
+    /// (<c>appendonly yes</c>, <c>appendfsync always</c>), so that a restart is only an outage. In
+    /// <paramref name="extra"/>, <c>{port}</c> stands for the server's port (<c>--port 0 --tls-port {port}</c>: TLS only).
     /// </summary>
     public static async Task<RedisServer> StartAsync(bool persistent = false, params string[] extra)
     {
@@ -55,7 +56,7 @@ internal sealed class RedisServer : IAsyncDisposable
         [
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
             "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no",
-            .. extra,
+            .. extra.Select(e => e.Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)),
         ];
         var server = new RedisServer(port, directory, [executable, .. arguments]);
         await server.RunAsync();

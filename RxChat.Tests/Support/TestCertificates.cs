@@ -1,0 +1,65 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace RxChat.Tests.Support;
+
+/// <summary>
+/// A certificate authority of a test's own and a server certificate it signs (for <c>localhost</c> and
+/// <c>127.0.0.1</c>), made in process and written as PEM files in a directory of their own, removed on dispose.
+/// </summary>
+internal sealed class TestCertificates : IDisposable
+{
+    private TestCertificates(string directory) => Directory = directory;
+
+    public string Directory { get; }
+
+    /// <summary>The authority's certificate (PEM).</summary>
+    public string CaFile => Path.Combine(Directory, "ca.pem");
+
+    /// <summary>The server's certificate (PEM), signed by the authority.</summary>
+    public string CertFile => Path.Combine(Directory, "server.pem");
+
+    /// <summary>The server's private key (PEM, PKCS#8).</summary>
+    public string KeyFile => Path.Combine(Directory, "server.key");
+
+    public static TestCertificates Create(string authorityName = "rxchat test ca")
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("rxchat-certs").FullName;
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest($"CN={authorityName}", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, critical: false));
+        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+
+        using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var serverRequest = new CertificateRequest("CN=localhost", serverKey, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        serverRequest.CertificateExtensions.Add(names.Build());
+        serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        serverRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        using var server = serverRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
+
+        var files = new TestCertificates(directory);
+        File.WriteAllText(files.CaFile, ca.ExportCertificatePem());
+        File.WriteAllText(files.CertFile, server.ExportCertificatePem());
+        File.WriteAllText(files.KeyFile, serverKey.ExportPkcs8PrivateKeyPem());
+        return files;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
