@@ -15,14 +15,20 @@ namespace RxChat.Tests.Support;
 internal sealed class RedisServer : IAsyncDisposable
 {
     private readonly string[] _arguments;
+    private readonly string _ready;
+    private readonly bool _sentinel;
     private Process? _process;
     private ConnectionMultiplexer? _admin;
 
-    private RedisServer(int port, string directory, string[] arguments)
+    private RedisServer(int port, string directory, string[] arguments, bool sentinel = false)
     {
         Port = port;
         Directory = directory;
         _arguments = arguments;
+        _sentinel = sentinel;
+
+        // What redis-server logs once it has loaded its data and listens; a sentinel, once it monitors its master.
+        _ready = sentinel ? "+monitor master" : "Ready to accept connections";
     }
 
     public int Port { get; }
@@ -57,6 +63,32 @@ internal sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Starts a Sentinel (<c>redis-server sentinel.conf --sentinel</c>, from a writable file of its own) that monitors
+    /// the master on <paramref name="masterPort"/> as <paramref name="service"/>.
+    /// </summary>
+    public static async Task<RedisServer> StartSentinelAsync(string service, int masterPort, int quorum, TimeSpan downAfter, TimeSpan failoverTimeout)
+    {
+        var executable = Find("redis-server") ?? throw new AssertionException(
+            "redis-server is not installed: the Redis tests need Debian's package (apt-get install -y redis-server); ./test.sh installs it when run as root");
+        var port = FreePort();
+        var directory = Path.Combine(Path.GetTempPath(), $"rxchat-sentinel-{port}-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(directory);
+        var configuration = Path.Combine(directory, "sentinel.conf");
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        await File.WriteAllLinesAsync(configuration, [
+            string.Create(invariant, $"port {port}"),
+            "bind 127.0.0.1",
+            $"dir {directory}",
+            string.Create(invariant, $"sentinel monitor {service} 127.0.0.1 {masterPort} {quorum}"),
+            string.Create(invariant, $"sentinel down-after-milliseconds {service} {(long)downAfter.TotalMilliseconds}"),
+            string.Create(invariant, $"sentinel failover-timeout {service} {(long)failoverTimeout.TotalMilliseconds}"),
+        ]);
+        var server = new RedisServer(port, directory, [executable, configuration, "--sentinel"], sentinel: true);
+        await server.RunAsync();
+        return server;
+    }
+
     /// <summary>Kills the server at once (SIGKILL), as a crash would.</summary>
     public async Task KillAsync()
     {
@@ -73,12 +105,24 @@ internal sealed class RedisServer : IAsyncDisposable
     public Task RestartAsync() => RunAsync();
 
     /// <summary>Sends the server a signal: SIGSTOP (19) freezes it, SIGCONT (18) lets it go on.</summary>
-    public void Signal(int signal) => Process.Start("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+    public void Signal(int signal)
+    {
+        // Only a server still running: the PID of one that exited may be another process's by now.
+        if (_process is { HasExited: false })
+        {
+            Process.Start("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        }
+    }
 
     /// <summary>Runs a command on the server (CLIENT KILL, INFO), as an administrator.</summary>
     public async Task<RedisResult> ExecuteAsync(string command, params object[] arguments)
     {
-        _admin ??= await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { Configuration }, AllowAdmin = true });
+        _admin ??= await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { Configuration },
+            AllowAdmin = true,
+            CommandMap = _sentinel ? CommandMap.Sentinel : CommandMap.Default,
+        });
         return await _admin.GetServer(Configuration).ExecuteAsync(command, arguments);
     }
 
@@ -102,8 +146,8 @@ internal sealed class RedisServer : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        // redis-server logs "Ready to accept connections" once it has loaded its data and listens: the condition
-        // awaited, with a deadline, instead of polling the port.
+        // redis-server logs that it is ready (_ready) once it has loaded its data and listens: the condition awaited,
+        // with a deadline, instead of polling the port.
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new StringBuilder();
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
@@ -116,7 +160,7 @@ internal sealed class RedisServer : IAsyncDisposable
                     output.AppendLine(line);
                 }
 
-                if (line.Contains("Ready to accept connections", StringComparison.Ordinal))
+                if (line.Contains(_ready, StringComparison.Ordinal))
                 {
                     ready.TrySetResult();
                 }

@@ -97,6 +97,12 @@ internal static class RoomAgreement
         {
             return new Heard(name, lines, Ended: true);
         }
+        catch (OperationCanceledException e)
+        {
+            // Neither every marker nor the end of the connection within the client's read timeout: a hang, said as one.
+            throw new TimeoutException(
+                $"{name} heard nothing for {client.ReadTimeout} while waiting for {string.Join(", ", waiting.Select(w => $"'{w}'"))}; it heard {lines.Count} lines, the last: {string.Join(" | ", lines.TakeLast(5))}", e);
+        }
 
         return new Heard(name, lines, Ended: false);
     }
