@@ -70,7 +70,17 @@ internal sealed class Cluster : IAsyncDisposable
             "--port", "0", "--redis", redis ?? Configuration, "--room", room ?? Room, "--rate-limit", "0", "--idle-timeout", "0",
             "--node-timeout", $"{NodeTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "--shutdown-timeout", "2s",
             .. extra ?? []]);
-        await node.WaitForEventAsync(RoomLog.JoinedEvent, JoinTimeout);
+        try
+        {
+            await node.WaitForEventAsync(RoomLog.JoinedEvent, JoinTimeout);
+        }
+        catch
+        {
+            // Never left behind: a node that did not join is stopped with the failure.
+            await node.DisposeAsync();
+            throw;
+        }
+
         lock (_nodes)
         {
             _nodes.Add(node);

@@ -70,10 +70,19 @@ internal sealed partial class HostProcess : IAsyncDisposable
         host._process.BeginErrorReadLine();
         if (waitForListening)
         {
-            var done = await Task.WhenAny(host._listening.Task, host._process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(30));
-            if (done != host._listening.Task)
+            try
             {
-                throw new InvalidOperationException($"the server exited before listening: {string.Join('\n', host.Errors)}");
+                var done = await Task.WhenAny(host._listening.Task, host._process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+                if (done != host._listening.Task)
+                {
+                    throw new InvalidOperationException($"the server exited before listening: {string.Join('\n', host.Errors)}");
+                }
+            }
+            catch
+            {
+                // Never left behind: a server that did not come up is stopped with the failure.
+                await host.DisposeAsync();
+                throw;
             }
         }
 

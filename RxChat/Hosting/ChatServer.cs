@@ -69,8 +69,9 @@ public sealed class ChatServer : IAsyncDisposable
             events.Connect(),
             accepted.Connect());
 
-        // Ready means ready (PROTOCOL.md, Rooms across nodes): a node of a room opens its door once it serves the room.
-        _ = log.Ready.ContinueWith(
+        // Ready means ready (PROTOCOL.md, Rooms across nodes): a node of a room opens its door once it serves the room,
+        // and is ready once it listens (whoever waits for Ready may connect at once).
+        Ready = log.Ready.ContinueWith(
             _ =>
             {
                 listener.Listen();
@@ -85,7 +86,7 @@ public sealed class ChatServer : IAsyncDisposable
     /// log, which waits for Redis as long as it takes. Until then the port is bound (it is this server's) but
     /// connections are refused (PROTOCOL.md, Rooms across nodes: ready means ready).
     /// </summary>
-    public Task Ready => _log.Ready;
+    public Task Ready { get; }
 
     /// <summary>The address and port the server listens on (the real port when the options asked for 0).</summary>
     public IPEndPoint EndPoint => _listener.LocalEndPoint;

@@ -209,6 +209,15 @@ internal sealed class RedisRoomStore : IRoomStore
         // made a node reconnect 2.5 to 3.4 s after Redis did (measured); with these, within half a second.
         _configuration.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
         _configuration.ReconnectRetryPolicy = new LinearRetry(250);
+        if (_configuration.ServiceName is not null)
+        {
+            // StackExchange.Redis follows a failover through Sentinel with blocking calls on the thread pool (seen: every
+            // worker blocked there for seconds, the node then counted gone): room for them without waiting for the
+            // pool to grow.
+            ThreadPool.GetMinThreads(out var workers, out var ports);
+            ThreadPool.SetMinThreads(Math.Max(workers, 32), ports);
+        }
+
         if (options.RedisCa is { } authority)
         {
             // A private certificate authority: the server's certificate must chain to it.
@@ -238,12 +247,14 @@ internal sealed class RedisRoomStore : IRoomStore
     public IObservable<Unit> Connect() => Observable.FromAsync(async () =>
     {
         var redis = await ConnectAsync().ConfigureAwait(false);
+        // The events may come in either order for one connection (restored before lost, seen): the state is the
+        // multiplexer's own, asked each time.
         redis.ConnectionFailed += (_, e) =>
         {
             RoomLog.RedisLost(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception?.Message ?? "");
             if (e.ConnectionType == ConnectionType.Interactive)
             {
-                _states.OnNext(new StoreState(Connected: false, _primary));
+                _states.OnNext(new StoreState(redis.IsConnected, _primary));
             }
         };
         redis.ConnectionRestored += (_, e) =>

@@ -23,7 +23,8 @@ internal sealed partial class SharedRoomLog
     // Sends the next batch when none is under way.
     private void Send()
     {
-        if (_phase != Phase.Live || !_connected || _epoch is not { } epoch || _queue.Next(Now) is not { } batch)
+        // Sent even while the store says it is away: the store fails it at once if it is, and an answer shows it is not.
+        if (_phase != Phase.Live || _epoch is not { } epoch || _queue.Next(Now) is not { } batch)
         {
             return;
         }

@@ -247,7 +247,9 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
         (timed ? operation.Take(1).Timeout(timeout, _time) : operation.Take(1)).Subscribe(
             reply => Post(() =>
             {
+                // An answer is the store reached, whatever its last state said.
                 _lastContact = Now;
+                _connected = true;
                 if (generation == _generation)
                 {
                     onReply(reply);
