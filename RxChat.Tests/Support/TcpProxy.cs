@@ -31,7 +31,7 @@ internal sealed class TcpProxy : IAsyncDisposable
         EndPoint = (IPEndPoint)listener.LocalEndPoint!;
     }
 
-    /// <summary>Where the proxy listens: 127.0.0.1 and an ephemeral port.</summary>
+    /// <summary>Where the proxy listens: a loopback address and an ephemeral port.</summary>
     public IPEndPoint EndPoint { get; }
 
     /// <summary>The port the proxy listens on.</summary>
@@ -49,14 +49,18 @@ internal sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a proxy that forwards to <paramref name="backend"/> (an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>).</summary>
-    public static TcpProxy Start(EndPoint backend)
+    /// <summary>
+    /// Starts a proxy that forwards to <paramref name="backend"/> (an <see cref="IPEndPoint"/> or a
+    /// <see cref="DnsEndPoint"/>), listening on <paramref name="address"/> (default 127.0.0.1).
+    /// </summary>
+    public static TcpProxy Start(EndPoint backend, IPAddress? address = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        address ??= IPAddress.Loopback;
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Bind(new IPEndPoint(address, 0));
             listener.Listen(128);
         }
         catch
