@@ -150,28 +150,10 @@ internal sealed class FaultyRoom : IAsyncDisposable
                 break;
             case FaultKind.NodeStalled:
                 var stalled = node.Current;
-                stalled.Signal(SigStop);
-                try
-                {
-                    await Task.Delay(fault.Duration, token);
-                }
-                finally
-                {
-                    stalled.Signal(SigCont);
-                }
-
+                await ForAsync(fault.Duration, () => stalled.Signal(SigStop), () => stalled.Signal(SigCont), token);
                 break;
             case FaultKind.NodeCutOff:
-                node.Path.Cut(fault.Mode);
-                try
-                {
-                    await Task.Delay(fault.Duration, token);
-                }
-                finally
-                {
-                    node.Path.Restore();
-                }
-
+                await ForAsync(fault.Duration, () => node.Path.Cut(fault.Mode), node.Path.Restore, token);
                 break;
             case FaultKind.RedisKilled:
             case FaultKind.RedisWiped:
@@ -186,16 +168,7 @@ internal sealed class FaultyRoom : IAsyncDisposable
                 await Redis.RestartAsync();
                 break;
             case FaultKind.RedisFrozen:
-                Redis.Signal(SigStop);
-                try
-                {
-                    await Task.Delay(fault.Duration, token);
-                }
-                finally
-                {
-                    Redis.Signal(SigCont);
-                }
-
+                await ForAsync(fault.Duration, () => Redis.Signal(SigStop), () => Redis.Signal(SigCont), token);
                 break;
             case FaultKind.RedisFlushed:
                 await Redis.ExecuteAsync("FLUSHALL");
@@ -234,6 +207,20 @@ internal sealed class FaultyRoom : IAsyncDisposable
         }
 
         await Redis.DisposeAsync();
+    }
+
+    // Does something for a while, then undoes it, whatever happens meanwhile (the run stopped included).
+    private static async Task ForAsync(TimeSpan duration, Action start, Action end, CancellationToken token)
+    {
+        start();
+        try
+        {
+            await Task.Delay(duration, token);
+        }
+        finally
+        {
+            end();
+        }
     }
 
     // Starts the node's process (again), through its proxy; true once it listens (it has joined the room).
