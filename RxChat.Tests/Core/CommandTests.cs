@@ -192,6 +192,17 @@ public class CommandTests
                 Assert.That(line, Does.StartWith(command + " "));
             }
 
+            Assert.That(help, Is.EqualTo(new[]
+            {
+                "/who           list the clients here, in order of arrival",
+                "/nick NEW      change your name to NEW",
+                "/me ACTION     act: everyone sees * NAME ACTION",
+                "/msg TO TEXT   send TEXT to TO only",
+                "/quit          leave the chat",
+                "/history [N]   the last N chat lines, 1 to 100 (default 20)",
+                "/help          list these commands",
+            }));
+
             Assert.That(After(chat, 1, AliceSkip), Is.Empty);
         });
     }
