@@ -37,7 +37,7 @@ public class RoomCodecTests
     public void LocalEvents_NeverLeaveTheNode()
     {
         Assert.That(
-            new ChatEvent[] { new LineRefused(default, "error: slow down"), new ServerStopping(), new RoomLost(), new ContactLost(), new RoomLoaded(ChatState.Empty(new(TimeSpan.Zero, 0))) }.Select(RoomCodec.Write),
+            new ChatEvent[] { new LineRefused(default, ErrorKind.SlowDown, "error: slow down"), new ServerStopping(), new RoomLost(), new ContactLost(), new RoomLoaded(ChatState.Empty(new(TimeSpan.Zero, 0))) }.Select(RoomCodec.Write),
             Is.All.Null);
     }
 

@@ -266,9 +266,9 @@ public class RoomTests
     public void History_KeepsTheBroadcastsOwnLine_NotACopy()
     {
         var state = ChatState.Empty(RoomSettings.From(Options));
-        var alice = new Client(new ConnectionId(1), "127.0.0.1:5000", Inbox: null, Name: "alice");
+        var alice = new Client(new ConnectionId(1), "127.0.0.1:5000", Inbox: null, Name: "alice") { InRoom = true };
 
-        var step = ChatRules.Broadcast(state, alice, "alice: hi", new MessageSent(alice.Id, "alice", "hi", MessageKind.Chat));
+        var step = ChatRules.Broadcast(state, alice, "alice: hi", new SaidMessage(Member.Of(alice), "hi"), new MessageSent(alice.Id, "alice", "hi", MessageKind.Chat));
 
         var broadcast = step.Deliveries.OfType<Broadcast>().Single();
         Assert.That(step.State.History.Single().Line, Is.SameAs(broadcast.Line));

@@ -60,7 +60,7 @@ public abstract class RoomLogContract
     {
         var (log, input, entries) = await StartAsync();
         input.OnNext(new Admitted(new LineReceived(new ConnectionId(1), "before"), Local: false));
-        input.OnNext(new Admitted(new LineRefused(new ConnectionId(1), "error: slow down"), Local: true));
+        input.OnNext(new Admitted(new LineRefused(new ConnectionId(1), ErrorKind.SlowDown, "error: slow down"), Local: true));
         input.OnNext(new Admitted(new LineReceived(new ConnectionId(1), "after"), Local: false));
 
         await UntilAsync(() => Mine(entries).Count >= 3);

@@ -106,7 +106,7 @@ public sealed class Broadcaster
         return Observable.Defer(() =>
         {
             var broadcast = new Subject<OutgoingLine>();
-            var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler)));
+            var wired = arrivals.Select(a => (ChatEvent)new ClientWired(a, ClientInbox.Wire(a.Writer, broadcast, _writerScheduler, rejoins: a.Door == Door.Irc)));
             var timed = lines.Timestamp(_scheduler).Select(t => (ChatEvent)new TimedLine(t.Value, t.Timestamp));
 
             // This node's events pass its own rules (limits), then the room's log puts them in the room's one order,
@@ -140,7 +140,7 @@ public sealed class Broadcaster
             life = life.Timeout(_options.IdleTimeout, Observable.Return(new ClientLeft(c.Id, DisconnectReason.Idle)), _scheduler);
         }
 
-        return life.StartWith(new ClientArrived(c.Id, c.RemoteAddress, c.Writer));
+        return life.StartWith(new ClientArrived(c.Id, c.RemoteAddress, c.Writer, c.Door));
     }
 
     private static void Dispatch(ChatStep step, Subject<OutgoingLine> broadcast)
@@ -152,6 +152,7 @@ public sealed class Broadcaster
                 case Broadcast b: broadcast.OnNext(b.Line); break;
                 case Send s: s.To.Inbox?.Send(s.Line); break;
                 case Join j: j.Client.Inbox?.Join(); break;
+                case Part p: p.Client.Inbox?.Part(); break;
                 case Close c: c.Client.Inbox?.Close(); break;
             }
         }

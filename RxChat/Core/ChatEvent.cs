@@ -26,7 +26,8 @@ public abstract record ChatEvent(ConnectionId Id);
 /// Receives the connection's outgoing lines, in the server's order, on the writer scheduler; it must not block
 /// and must not throw. <c>OnCompleted</c> means the server is done with the connection: flush and close it.
 /// </param>
-public sealed record ClientArrived(ConnectionId Id, string RemoteAddress, IObserver<OutgoingLine> Writer) : ChatEvent(Id);
+/// <param name="Door">The door it came through (PROTOCOL.md, Doors).</param>
+public sealed record ClientArrived(ConnectionId Id, string RemoteAddress, IObserver<OutgoingLine> Writer, Door Door = Door.Line) : ChatEvent(Id);
 
 /// <summary>One complete line from a connection, framed and decoded but not yet sanitised.</summary>
 /// <param name="Id">The sending connection.</param>
@@ -53,15 +54,17 @@ internal sealed record TimedLine(LineReceived Line, DateTimeOffset At) : ChatEve
 /// <summary>A connection on another node of the room arrived (its node has sent it the prompt).</summary>
 /// <param name="Id">The connection, with its node.</param>
 /// <param name="RemoteAddress">Its address as Go writes it; its name if it answers the prompt with an empty line.</param>
-internal sealed record ClientConnected(ConnectionId Id, string RemoteAddress) : ChatEvent(Id);
+/// <param name="Door">The door it came through.</param>
+internal sealed record ClientConnected(ConnectionId Id, string RemoteAddress, Door Door = Door.Line) : ChatEvent(Id);
 
 /// <summary>
 /// A line the node's own rules refused (the send rate, the line length): the sender gets the error line, and the
 /// prompt while it is entering. This node's own.
 /// </summary>
 /// <param name="Id">The sender.</param>
+/// <param name="Kind">What was wrong (<see cref="ErrorKind.SlowDown"/> or <see cref="ErrorKind.LineTooLong"/>).</param>
 /// <param name="Error">The line starting with <c>error: </c>.</param>
-internal sealed record LineRefused(ConnectionId Id, string Error) : ChatEvent(Id);
+internal sealed record LineRefused(ConnectionId Id, ErrorKind Kind, string Error) : ChatEvent(Id);
 
 /// <summary>
 /// A node of the room is alive: any entry from a node says so, and a quiet node appends these. The node is the

@@ -12,11 +12,12 @@ internal static class ChatRules
 {
     public const string Prompt = "What is your name?";
 
+    private static readonly OutgoingLine PromptLine = new(Prompt) { Message = new PromptMessage() };
     private static readonly OutgoingLine ShuttingDown = new("Server shutting down", isClosing: true);
     private static readonly OutgoingLine Idle = new("Disconnected: idle", isClosing: true);
     private static readonly OutgoingLine LostContact = new("Disconnected: lost contact with the room", isClosing: true);
-    private static readonly OutgoingLine RoomUnavailable = new("error: room unavailable");
-    private static readonly OutgoingLine ServerFull = new("error: server full");
+    private static readonly OutgoingLine RoomUnavailable = new("error: room unavailable") { Message = new ErrorMessage(ErrorKind.RoomUnavailable) };
+    private static readonly OutgoingLine ServerFull = new("error: server full") { Message = new ErrorMessage(ErrorKind.ServerFull) };
 
     public static ChatStep Apply(ChatState state, RoomEntry entry) => entry.Event switch
     {
@@ -35,7 +36,7 @@ internal static class ChatRules
     private static ChatStep ApplyLocal(ChatState state, ChatEvent e) => e switch
     {
         ClientWired wired => Refuse(state, wired, wired.Refused ?? DisconnectReason.ServerFull),
-        LineRefused refused when state.Connections.TryGetValue(refused.Id, out var client) => Reply(state, client, refused.Error),
+        LineRefused refused when state.Connections.TryGetValue(refused.Id, out var client) => Reply(state, client, Error(refused.Error, refused.Kind)),
         ServerStopping => Stop(state),
         RoomLost => Lose(state),
         ContactLost => CutOff(state),
@@ -45,8 +46,8 @@ internal static class ChatRules
 
     private static ChatStep ApplyRoom(ChatState state, RoomEntry entry) => entry.Event switch
     {
-        ClientWired wired => Arrive(state, new Client(wired.Id, wired.Arrival.RemoteAddress, wired.Inbox)),
-        ClientConnected connected => Arrive(state, new Client(connected.Id, connected.RemoteAddress, Inbox: null)),
+        ClientWired wired => Arrive(state, new Client(wired.Id, wired.Arrival.RemoteAddress, wired.Inbox) { Door = wired.Arrival.Door, User = Client.DoorUser(wired.Arrival.Door) }),
+        ClientConnected connected => Arrive(state, new Client(connected.Id, connected.RemoteAddress, Inbox: null) { Door = connected.Door, User = Client.DoorUser(connected.Door) }),
         LineReceived line => Receive(state, line),
         ClientLeft left => Leave(state, left),
 
@@ -87,10 +88,10 @@ internal static class ChatRules
     }
 
     // Connections leave the room at once, in their order of arrival: this node's are told that it lost contact with
-    // the room and are closed; every named one of another node's is announced gone to this node's clients.
+    // the room and are closed; every one of another node's that was in the room is announced gone to this node's clients.
     private static ChatStep Close(ChatState state, IEnumerable<Client> leaving)
     {
-        var gone = leaving.OrderBy(c => c.IsNamed ? c.Arrival : long.MaxValue).ThenBy(c => c.Id.Node).ThenBy(c => c.Id.Value).ToList();
+        var gone = leaving.OrderBy(c => c.InRoom ? c.Arrival : long.MaxValue).ThenBy(c => c.Id.Node).ThenBy(c => c.Id.Value).ToList();
         var deliveries = ImmutableArray.CreateBuilder<Delivery>();
         var reports = ImmutableArray.CreateBuilder<ServerEvent>();
         var next = state;
@@ -103,9 +104,9 @@ internal static class ChatRules
                 deliveries.Add(new Close(client));
                 reports.Add(new ConnectionClosed(client.Id, client.Name, DisconnectReason.LostContact));
             }
-            else if (client.IsNamed)
+            else if (client.InRoom)
             {
-                deliveries.Add(new Broadcast(new($"{client.Name} has left")));
+                deliveries.Add(new Broadcast(Left(client, DisconnectReason.LostContact)));
             }
         }
 
@@ -121,7 +122,7 @@ internal static class ChatRules
 
         var next = state with { Connections = state.Connections.Add(client.Id, client) };
         return client.IsLocal
-            ? new ChatStep(next, [new Send(client, new(Prompt))]).Reporting(new ConnectionOpened(client.Id, client.RemoteAddress))
+            ? new ChatStep(next, [new Send(client, PromptLine)]).Reporting(new ConnectionOpened(client.Id, client.RemoteAddress))
             : new ChatStep(next, []);
     }
 
@@ -129,7 +130,7 @@ internal static class ChatRules
     // closed, and reported as opened and closed.
     private static ChatStep Refuse(ChatState state, ClientWired e, DisconnectReason reason)
     {
-        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox);
+        var client = new Client(e.Id, e.Arrival.RemoteAddress, e.Inbox) { Door = e.Arrival.Door };
         OutgoingLine? line = reason switch
         {
             DisconnectReason.Shutdown => ShuttingDown,
@@ -176,49 +177,101 @@ internal static class ChatRules
         }
 
         var text = Sanitiser.Sanitise(e.Line.Text);
-        return client.IsNamed ? Chat(state, client, text) : Enter(state, client, text);
+        return e.Line.Command switch
+        {
+            { } command => DoorRules.Run(state, client, command, text),
+            _ when client.Door != Door.Line && !client.IsNamed => Reply(state, client, Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
+            _ when client.IsNamed => Chat(state, client, text),
+            _ => Enter(state, client, text),
+        };
     }
 
-    // An error line for the client; the prompt follows while it is entering.
-    private static ChatStep Reply(ChatState state, Client client, string error) =>
-        new(state, client.IsNamed ? [new Send(client, new(error))] : [new Send(client, new(error)), new Send(client, new(Prompt))]);
+    /// <summary>An error line for one client, with what went wrong, for the doors that say it in their own terms.</summary>
+    public static OutgoingLine Error(string text, ErrorKind kind, string? subject = null) => new(text) { Message = new ErrorMessage(kind, subject) };
+
+    /// <summary>An error line for the client; at the line door the prompt follows while it is entering.</summary>
+    public static ChatStep Reply(ChatState state, Client client, OutgoingLine error) =>
+        new(state, client.IsNamed || client.Door != Door.Line ? [new Send(client, error)] : [new Send(client, error), new Send(client, PromptLine)]);
+
+    /// <summary>
+    /// Checks a name for a connection that asks for it: null when it is valid and free (or already its own, in
+    /// another case), else the error line that says why.
+    /// </summary>
+    public static OutgoingLine? Refusal(ChatState state, Client client, string name, bool validate = true)
+    {
+        if (validate && ClientNames.Validate(name) is { } error)
+        {
+            return Error(error, ErrorKind.NameInvalid, name);
+        }
+
+        return state.Names.TryGetValue(name, out var holder) && holder != client.Id
+            ? Error($"error: name '{name}' is taken", ErrorKind.NameTaken, name)
+            : null;
+    }
 
     private static ChatStep Enter(ChatState state, Client client, string text)
     {
+        // An empty answer names the client by its address, which is not a valid name but cannot be mistaken for one.
         var name = text.Trim();
-        if (name.Length == 0)
+        var refusal = name.Length == 0 ? Refusal(state, client, name = client.RemoteAddress, validate: false) : Refusal(state, client, name);
+        if (refusal is not null)
         {
-            name = client.RemoteAddress;
-        }
-        else if (ClientNames.Validate(name) is { } error)
-        {
-            return Reply(state, client, error);
+            return Reply(state, client, refusal);
         }
 
-        if (state.Names.ContainsKey(name))
-        {
-            return Reply(state, client, $"error: name '{name}' is taken");
-        }
+        var (next, named) = Name(state, client, name);
+        var step = new ChatStep(next, [new Send(named, Welcome(next, named))]).Then(after => EnterRoom(after, named));
+        return named.IsLocal ? step.Reporting(new ClientEntered(client.Id, name)) : step;
+    }
 
-        var named = client with { Name = name, Arrival = state.NextArrival };
+    /// <summary><c>You are NAME</c> (IRC: the welcome burst).</summary>
+    public static OutgoingLine Welcome(ChatState state, Client named) =>
+        new($"You are {named.Name}") { Message = new WelcomeMessage(Member.Of(named), state.Names.Count) };
+
+    /// <summary>The connection holds <paramref name="name"/> (checked, free), not yet in the room.</summary>
+    public static (ChatState State, Client Named) Name(ChatState state, Client client, string name)
+    {
+        var named = client with { Name = name };
+        return (state with { Connections = state.Connections.SetItem(client.Id, named), Names = state.Names.Add(name, client.Id) }, named);
+    }
+
+    /// <summary>
+    /// A named client enters the room, last in the arrival order: the others hear of it, then it receives the room's
+    /// clients (<c>Current clients: ...</c>, the newcomer last) and follows the broadcast (PROTOCOL.md, Entering).
+    /// </summary>
+    public static ChatStep EnterRoom(ChatState state, Client client)
+    {
+        var entered = client with { Arrival = state.NextArrival, InRoom = true };
         var next = state with
         {
-            Connections = state.Connections.SetItem(client.Id, named),
-            Names = state.Names.Add(name, client.Id),
-            Roster = state.Roster.Add(named.Arrival, client.Id),
+            Connections = state.Connections.SetItem(client.Id, entered),
+            Roster = state.Roster.Add(entered.Arrival, client.Id),
             NextArrival = state.NextArrival + 1,
         };
 
         // The others hear of the newcomer before it joins the broadcast, so it never hears of itself.
-        var step = new ChatStep(next,
+        return new ChatStep(next,
         [
-            new Broadcast(new($"{name} has arrived")),
-            new Send(named, new($"You are {name}")),
-            new Send(named, new($"Current clients: {string.Join(", ", next.RosterNames)}")),
-            new Join(named),
+            new Broadcast(new($"{entered.Name} has arrived") { Message = new ArrivedMessage(Member.Of(entered)) }),
+            new Send(entered, new($"Current clients: {string.Join(", ", next.RosterNames)}") { Message = new EnteredMessage(Member.Of(entered), [.. next.RosterMembers]) }),
+            new Join(entered),
         ]);
-        return named.IsLocal ? step.Reporting(new ClientEntered(client.Id, name)) : step;
     }
+
+    /// <summary>
+    /// The answer to a door's question: <c>Current clients: A, B</c> as text, with every named client (the room's
+    /// first, in order of arrival, then those not in it, by name).
+    /// </summary>
+    public static OutgoingLine Answer(ChatState state, DoorQuery query)
+    {
+        var members = state.RosterMembers.Concat(
+            state.Names.Values.Select(id => state.Connections[id]).Where(c => !c.InRoom).OrderBy(c => c.Name, StringComparer.Ordinal).Select(Member.Of));
+        return new($"Current clients: {string.Join(", ", state.RosterNames)}") { Message = new AnswerMessage(query, [.. members], state.Names.Count) };
+    }
+
+    /// <summary><c>NAME has left</c>, with why (and, at a door that shows it, the words it left with).</summary>
+    public static OutgoingLine Left(Client client, DisconnectReason? reason, string? words = null) =>
+        new($"{client.Name} has left") { Message = new LeftMessage(Member.Of(client), reason, words) };
 
     // PROTOCOL.md, Chatting and Commands: a line starting with '/' is a command, but "//TEXT" says "/TEXT".
     private static ChatStep Chat(ChatState state, Client client, string text) => text switch
@@ -230,12 +283,20 @@ internal static class ChatRules
     };
 
     private static ChatStep Say(ChatState state, Client client, string text) =>
-        Broadcast(state, client, $"{client.Name}: {text}", new MessageSent(client.Id, client.Name!, text, MessageKind.Chat));
+        Broadcast(state, client, $"{client.Name}: {text}", new SaidMessage(Member.Of(client), text), new MessageSent(client.Id, client.Name!, text, MessageKind.Chat));
 
-    /// <summary>A chat line to everyone, kept in the room's history (PROTOCOL.md, Commands, <c>/history</c>).</summary>
-    public static ChatStep Broadcast(ChatState state, Client sender, string line, MessageSent message)
+    /// <summary>
+    /// A chat line to everyone, kept in the room's history (PROTOCOL.md, Commands, <c>/history</c>); a client not in the
+    /// room (an IRC client that has not joined the channel) is told it cannot send there.
+    /// </summary>
+    public static ChatStep Broadcast(ChatState state, Client sender, string line, ChatMessage meaning, MessageSent message)
     {
-        var broadcast = new OutgoingLine(line);
+        if (!sender.InRoom)
+        {
+            return Reply(state, sender, Error("error: join the room first", ErrorKind.NotInRoom));
+        }
+
+        var broadcast = new OutgoingLine(line) { Message = meaning };
         var step = new ChatStep(Remember(state, broadcast), [new Broadcast(broadcast)]);
         return sender.IsLocal ? step.Reporting(message) : step;
     }
@@ -258,8 +319,11 @@ internal static class ChatRules
         return state with { History = history, HistoryCount = count };
     }
 
-    /// <summary>A connection leaves: gone from the client set, closed, and announced to the others if it was named.</summary>
-    public static ChatStep Leave(ChatState state, ClientLeft e)
+    /// <summary>A connection leaves: gone from the client set, closed, and announced to the others if it was in the room.</summary>
+    /// <param name="state">The room.</param>
+    /// <param name="e">The departure.</param>
+    /// <param name="words">What it said as it left, for the doors that show it (IRC's <c>QUIT :words</c>).</param>
+    public static ChatStep Leave(ChatState state, ClientLeft e, string? words = null)
     {
         if (!state.Connections.TryGetValue(e.Id, out var client))
         {
@@ -275,22 +339,34 @@ internal static class ChatRules
 
         // Closed first: the leaver is out of the broadcast before its departure is announced.
         deliveries.Add(new Close(client));
-        if (client.IsNamed)
+        if (client.InRoom)
         {
-            deliveries.Add(new Broadcast(new($"{client.Name} has left")));
+            deliveries.Add(new Broadcast(Left(client, e.Reason, words)));
         }
 
         var step = new ChatStep(next, deliveries.DrainToImmutable());
         return client.IsLocal ? step.Reporting(new ConnectionClosed(client.Id, client.Name, e.Reason)) : step;
     }
 
-    // The client is no longer in the room: its connection, its name and its place in the arrival order are gone.
+    // The connection is gone: its name and its place in the arrival order too.
     private static ChatState Forget(ChatState state, Client client) => client.IsNamed
         ? state with
         {
             Connections = state.Connections.Remove(client.Id),
             Names = state.Names.Remove(client.Name!),
-            Roster = state.Roster.Remove(client.Arrival),
+            Roster = client.InRoom ? state.Roster.Remove(client.Arrival) : state.Roster,
         }
         : state with { Connections = state.Connections.Remove(client.Id) };
+
+    /// <summary>
+    /// A client leaves the room and stays connected with its name (IRC's <c>PART</c>): it leaves the broadcast, the
+    /// others hear that it left, and so does it (a door that shows its own departure).
+    /// </summary>
+    public static ChatStep LeaveRoom(ChatState state, Client client, string? words)
+    {
+        var left = client with { InRoom = false, Arrival = 0 };
+        var next = state with { Connections = state.Connections.SetItem(client.Id, left), Roster = state.Roster.Remove(client.Arrival) };
+        var line = Left(client, reason: null, words);
+        return new ChatStep(next, [new Part(left), new Broadcast(line), new Send(left, line)]);
+    }
 }

@@ -10,8 +10,8 @@ namespace RxChat.Core;
 /// </summary>
 /// <param name="Settings">The room's settings: the node timeout and the history size.</param>
 /// <param name="Connections">Every open connection of the room, named or not.</param>
-/// <param name="Names">Named clients by name, under <see cref="ClientNames.Comparer"/>.</param>
-/// <param name="Roster">Named clients in arrival order, by <see cref="Client.Arrival"/>.</param>
+/// <param name="Names">Named clients by name, under <see cref="ClientNames.Comparer"/> (IRC clients hold a name from registration).</param>
+/// <param name="Roster">The clients in the room in arrival order, by <see cref="Client.Arrival"/>.</param>
 /// <param name="NextArrival">The next arrival number.</param>
 /// <param name="Stopping">This node is shutting down: nobody enters here, nothing more is folded.</param>
 internal sealed record ChatState(
@@ -47,8 +47,11 @@ internal sealed record ChatState(
         ImmutableSortedDictionary<long, ConnectionId>.Empty,
         1);
 
-    /// <summary>Named clients' names in arrival order.</summary>
+    /// <summary>The names of the clients in the room, in arrival order.</summary>
     public IEnumerable<string> RosterNames => Roster.Values.Select(id => Connections[id].Name!);
+
+    /// <summary>The clients in the room, in arrival order.</summary>
+    public IEnumerable<Member> RosterMembers => Roster.Values.Select(id => Member.Of(Connections[id]));
 }
 
 /// <summary>

@@ -18,17 +18,28 @@ internal sealed class ClientInbox
     private readonly Subject<OutgoingLine> _lines = new();
     private readonly Subject<Unit> _joined = new();
     private readonly Subject<Unit> _closed = new();
+    private readonly Subject<Unit> _parted = new();
 
     private ClientInbox()
     {
     }
 
     /// <summary>Creates an inbox and subscribes <paramref name="writer"/> to it through <c>ObserveOn</c>.</summary>
-    public static ClientInbox Wire(IObserver<OutgoingLine> writer, IObservable<OutgoingLine> broadcast, IScheduler writerScheduler)
+    /// <param name="writer">The connection's writer.</param>
+    /// <param name="broadcast">The broadcast subject.</param>
+    /// <param name="writerScheduler">Where the writer receives its lines.</param>
+    /// <param name="rejoins">
+    /// The client may leave the broadcast and join it again while connected (IRC's <c>PART</c> and <c>JOIN</c>); a line
+    /// client joins once, and its broadcast lines pass one operator fewer.
+    /// </param>
+    public static ClientInbox Wire(IObserver<OutgoingLine> writer, IObservable<OutgoingLine> broadcast, IScheduler writerScheduler, bool rejoins = false)
     {
         var inbox = new ClientInbox();
+        var followed = rejoins
+            ? inbox._joined.SelectMany(_ => broadcast.TakeUntil(inbox._parted))
+            : inbox._joined.Take(1).SelectMany(_ => broadcast);
         inbox._lines
-            .Merge(inbox._joined.Take(1).SelectMany(_ => broadcast))
+            .Merge(followed)
             .TakeUntil(inbox._closed)
             .ObserveOn(writerScheduler)
             .Subscribe(writer);
@@ -40,6 +51,9 @@ internal sealed class ClientInbox
     // Subscribes to the broadcast synchronously, on the broadcaster's thread: the client receives exactly the
     // broadcasts that come after this point in the total order.
     public void Join() => _joined.OnNext(Unit.Default);
+
+    // Leaves the broadcast at once (a client wired to rejoin); the connection stays.
+    public void Part() => _parted.OnNext(Unit.Default);
 
     // Completes the writer after the lines already sent, and leaves the broadcast at once.
     public void Close() => _closed.OnNext(Unit.Default);

@@ -42,34 +42,33 @@ internal static class Commands
         var arguments = end < 0 ? string.Empty : line[(end + 1)..];
         return ByName.TryGetValue(word, out var command)
             ? command.Handle(state, client, arguments)
-            : Error(state, client, $"error: unknown command '/{word}' (try /help)");
+            : Error(state, client, $"error: unknown command '/{word}' (try /help)", ErrorKind.UnknownCommand, word);
     }
 
     private static ChatStep Who(ChatState state, Client client, string arguments) =>
-        new(state, [new Send(client, new($"Current clients: {string.Join(", ", state.RosterNames)}"))]);
+        new(state, [new Send(client, ChatRules.Answer(state, new DoorQuery(QueryKind.Names, [])))]);
 
     private static ChatStep Nick(ChatState state, Client client, string arguments)
     {
         var name = arguments.Trim();
+        return name.Length == 0 ? Error(state, client, "error: /nick needs a name: /nick NEW", ErrorKind.Usage) : Rename(state, client, name);
+    }
+
+    /// <summary>
+    /// A named client takes the name <paramref name="name"/> (PROTOCOL.md, Commands, <c>/nick</c>): everyone in the room
+    /// hears of it, and so does the client (by the broadcast when it is in the room, else by itself).
+    /// </summary>
+    public static ChatStep Rename(ChatState state, Client client, string name)
+    {
         var old = client.Name!;
-        if (name.Length == 0)
-        {
-            return Error(state, client, "error: /nick needs a name: /nick NEW");
-        }
-
-        if (ClientNames.Validate(name) is { } invalid)
-        {
-            return Error(state, client, invalid);
-        }
-
         if (string.Equals(name, old, StringComparison.Ordinal))
         {
-            return Error(state, client, $"error: you are already {old}");
+            return Error(state, client, $"error: you are already {old}", ErrorKind.SameName, name);
         }
 
-        if (state.Names.TryGetValue(name, out var holder) && holder != client.Id)
+        if (ChatRules.Refusal(state, client, name) is { } refusal)
         {
-            return Error(state, client, $"error: name '{name}' is taken");
+            return ChatRules.Reply(state, client, refusal);
         }
 
         var renamed = client with { Name = name };
@@ -78,7 +77,8 @@ internal static class Commands
             Connections = state.Connections.SetItem(client.Id, renamed),
             Names = state.Names.Remove(old).Add(name, client.Id),
         };
-        var step = new ChatStep(next, [new Broadcast(new($"{old} is now known as {name}"))]);
+        var line = new OutgoingLine($"{old} is now known as {name}") { Message = new RenamedMessage(Member.Of(client), name) };
+        var step = new ChatStep(next, [client.InRoom ? new Broadcast(line) : new Send(renamed, line)]);
         return client.IsLocal ? step.Reporting(new ClientRenamed(client.Id, old, name)) : step;
     }
 
@@ -86,8 +86,8 @@ internal static class Commands
     {
         var action = SkipBlanks(arguments);
         return IsMissing(action)
-            ? Error(state, client, "error: /me needs an action: /me ACTION")
-            : ChatRules.Broadcast(state, client, $"* {client.Name} {action}", new MessageSent(client.Id, client.Name!, action, MessageKind.Action));
+            ? Error(state, client, "error: /me needs an action: /me ACTION", ErrorKind.Usage)
+            : ChatRules.Broadcast(state, client, $"* {client.Name} {action}", new ActedMessage(Member.Of(client), action), new MessageSent(client.Id, client.Name!, action, MessageKind.Action));
     }
 
     private static ChatStep Msg(ChatState state, Client client, string arguments)
@@ -98,20 +98,20 @@ internal static class Commands
         var text = end < 0 ? string.Empty : SkipBlanks(rest[end..]);
         if (IsMissing(to) || IsMissing(text))
         {
-            return Error(state, client, "error: /msg needs a recipient and a text: /msg TO TEXT");
+            return Error(state, client, "error: /msg needs a recipient and a text: /msg TO TEXT", ErrorKind.Usage);
         }
 
         if (!state.Names.TryGetValue(to, out var id))
         {
-            return Error(state, client, $"error: no client named '{to}'");
+            return Error(state, client, $"error: no client named '{to}'", ErrorKind.NoSuchClient, to);
         }
 
         // The echo first, so that a message to oneself reads "-> me: hi" then "me (private): hi".
         var recipient = state.Connections[id];
         var step = new ChatStep(state,
         [
-            new Send(client, new($"-> {recipient.Name}: {text}")),
-            new Send(recipient, new($"{client.Name} (private): {text}")),
+            new Send(client, new($"-> {recipient.Name}: {text}") { Message = new PrivateEchoMessage(recipient.Name!, text) }),
+            new Send(recipient, new($"{client.Name} (private): {text}") { Message = new PrivateMessage(Member.Of(client), recipient.Name!, text) }),
         ]);
         return client.IsLocal ? step.Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Private, recipient.Name)) : step;
     }
@@ -127,7 +127,7 @@ internal static class Commands
         var n = 20;
         if (wanted.Length > 0 && (!int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > RoomSettings.HistoryShown))
         {
-            return Error(state, client, "error: /history takes a number of lines from 1 to 100: /history [N]");
+            return Error(state, client, "error: /history takes a number of lines from 1 to 100: /history [N]", ErrorKind.Usage);
         }
 
         var lines = state.History.Skip(Math.Max(0, state.HistoryCount - n)).ToList();
@@ -141,8 +141,8 @@ internal static class Commands
     private static ChatStep Help(ChatState state, Client client, string arguments) =>
         new(state, [.. HelpLines.Select(line => (Delivery)new Send(client, line))]);
 
-    private static ChatStep Error(ChatState state, Client client, string error) =>
-        new(state, [new Send(client, new(error))]);
+    private static ChatStep Error(ChatState state, Client client, string error, ErrorKind kind, string? subject = null) =>
+        new(state, [new Send(client, ChatRules.Error(error, kind, subject))]);
 
     private static string SkipBlanks(string text) => text.TrimStart(' ', '\t');
 

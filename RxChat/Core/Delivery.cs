@@ -12,5 +12,8 @@ internal sealed record Send(Client To, OutgoingLine Line) : Delivery;
 /// <summary>The client starts following the broadcast.</summary>
 internal sealed record Join(Client Client) : Delivery;
 
+/// <summary>The client stops following the broadcast and stays connected (IRC's <c>PART</c>).</summary>
+internal sealed record Part(Client Client) : Delivery;
+
 /// <summary>The connection gets nothing more; its writer completes after what was sent.</summary>
 internal sealed record Close(Client Client) : Delivery;

@@ -12,6 +12,9 @@ public interface IChatConnection
     /// <summary>The peer's address as Go writes it (<c>127.0.0.1:5000</c>, <c>[::1]:5000</c>).</summary>
     string RemoteAddress { get; }
 
+    /// <summary>The door it came through; <see cref="Door.Line"/> unless a door says otherwise.</summary>
+    Door Door => Door.Line;
+
     /// <summary>
     /// The lines the peer sends. Cold: subscribing starts reading, and it is subscribed once. It completes at a
     /// clean end of stream (after a final line without <c>\n</c>, if any) and fails on a reset or read error.

@@ -49,13 +49,13 @@ internal static class NodeRules
             state = state with { Buckets = state.Buckets.SetItem(e.Id, bucket with { Warned = (bucket.Warned || warn) && !accepted }) };
             if (warn)
             {
-                return Keep(state, new LineRefused(e.Id, "error: slow down"));
+                return Keep(state, new LineRefused(e.Id, ErrorKind.SlowDown, "error: slow down"));
             }
         }
 
         if (line.IsTooLong)
         {
-            return Keep(state, new LineRefused(e.Id, $"error: line too long (at most {state.Options.MaxLineLength} bytes)"));
+            return Keep(state, new LineRefused(e.Id, ErrorKind.LineTooLong, $"error: line too long (at most {state.Options.MaxLineLength} bytes)"));
         }
 
         return taken ? Send(state, e.Line) : new(state, []);

@@ -11,6 +11,9 @@ public sealed class OutgoingLine
 {
     private readonly byte[] _utf8;
 
+    // The terminator's bytes: 1 for \n, 2 for IRC's \r\n.
+    private readonly int _terminator;
+
     /// <summary>Creates a line from its text, which must not hold <c>\n</c>.</summary>
     /// <param name="text">The text without the line terminator.</param>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
@@ -20,7 +23,7 @@ public sealed class OutgoingLine
     {
     }
 
-    internal OutgoingLine(string text, bool isClosing, bool isNotice = false)
+    internal OutgoingLine(string text, bool isClosing, bool isNotice = false, bool crlf = false)
     {
         IsClosing = isClosing;
         IsNotice = isNotice;
@@ -30,9 +33,40 @@ public sealed class OutgoingLine
             throw new ArgumentException("An outgoing line must not contain a newline.", nameof(text));
         }
 
-        _utf8 = new byte[Encoding.UTF8.GetByteCount(text) + 1];
+        _terminator = crlf ? 2 : 1;
+        _utf8 = new byte[Encoding.UTF8.GetByteCount(text) + _terminator];
         Encoding.UTF8.GetBytes(text, _utf8);
+        if (crlf)
+        {
+            _utf8[^2] = (byte)'\r';
+        }
+
         _utf8[^1] = (byte)'\n';
+    }
+
+    /// <summary>What the line means, for a door that renders it in its own form; null for a line shown by its text.</summary>
+    internal ChatMessage? Message { get; init; }
+
+    /// <summary>
+    /// A door's rendering of this line, made once by the first writer of that door that needs it and shared by the
+    /// others (a broadcast reaches many clients of one door); see <see cref="Rendered{T}"/>.
+    /// </summary>
+    private object? _rendering;
+
+    /// <summary>
+    /// This line as a door renders it: <paramref name="render"/> runs once per line, on whichever writer comes first
+    /// (a race makes it run twice at worst; both results are equal and one is kept).
+    /// </summary>
+    internal T Rendered<T>(Func<OutgoingLine, T> render)
+        where T : class
+    {
+        if (Volatile.Read(ref _rendering) is T done)
+        {
+            return done;
+        }
+
+        var made = render(this);
+        return Interlocked.CompareExchange(ref _rendering, made, null) as T ?? made;
     }
 
     /// <summary>
@@ -51,7 +85,7 @@ public sealed class OutgoingLine
     /// The text, without the line terminator, decoded from <see cref="Utf8"/> on each call: a line waiting in an
     /// outbox holds its bytes only (a 1 KB line costs 1 KB, not 3).
     /// </summary>
-    public string Text => Encoding.UTF8.GetString(_utf8, 0, _utf8.Length - 1);
+    public string Text => Encoding.UTF8.GetString(_utf8, 0, _utf8.Length - _terminator);
 
     /// <summary>The UTF-8 bytes of <see cref="Text"/> followed by <c>\n</c>; the bytes a socket writes.</summary>
     public ReadOnlyMemory<byte> Utf8 => _utf8;

@@ -11,6 +11,9 @@ namespace RxChat.Core;
 /// </param>
 public readonly record struct ReceivedLine(string Text, bool IsTooLong = false)
 {
+    /// <summary>What a door says beside the text (IRC's <c>JOIN</c>, say); null for a plain line.</summary>
+    internal DoorCommand? Command { get; init; }
+
     /// <summary>The line that stands for a discarded over-long line.</summary>
     public static ReceivedLine TooLong { get; } = new(string.Empty, IsTooLong: true);
 

@@ -26,11 +26,21 @@ internal static class RoomCodec
                     json.WriteString("k", "c");
                     json.WriteNumber("c", wired.Id.Value);
                     json.WriteString("a", wired.Arrival.RemoteAddress);
+                    if (wired.Arrival.Door != Door.Line)
+                    {
+                        json.WriteString("d", wired.Arrival.Door.ToString());
+                    }
+
                     break;
                 case LineReceived line:
                     json.WriteString("k", "l");
                     json.WriteNumber("c", line.Id.Value);
                     json.WriteString("t", line.Line.Text);
+                    if (line.Line.Command is { } command)
+                    {
+                        WriteCommand(json, command);
+                    }
+
                     break;
                 case ClientLeft left:
                     json.WriteString("k", "x");
@@ -70,9 +80,9 @@ internal static class RoomCodec
             var id = root.TryGetProperty("c", out var c) ? new ConnectionId(c.GetInt64()) { Node = node } : default;
             return root.GetProperty("k").GetString() switch
             {
-                "c" => new ClientConnected(id, root.GetProperty("a").GetString()!),
-                "l" => new LineReceived(id, root.GetProperty("t").GetString()!),
-                "x" => new ClientLeft(id, Enum.Parse<DisconnectReason>(root.GetProperty("r").GetString()!)),
+                "c" => new ClientConnected(id, root.GetProperty("a").GetString()!, root.TryGetProperty("d", out var d) ? Known<Door>(d.GetString()!) : Door.Line),
+                "l" => new LineReceived(id, new ReceivedLine(root.GetProperty("t").GetString()!) { Command = root.TryGetProperty("o", out var o) ? ReadCommand(o.GetString(), root) : null }),
+                "x" => new ClientLeft(id, Known<DisconnectReason>(root.GetProperty("r").GetString()!)),
                 "h" => new NodeHeartbeat(),
                 "s" => new NodeStopped(),
                 "r" => new NodeRetired(root.GetProperty("x").GetInt64()),
@@ -84,6 +94,80 @@ internal static class RoomCodec
             throw new FormatException($"unreadable room event: {e.Message}", e);
         }
     }
+
+    // A door's command beside a line's text: "o" says which, and its arguments follow.
+    private static void WriteCommand(Utf8JsonWriter json, DoorCommand command)
+    {
+        switch (command)
+        {
+            case Register register:
+                json.WriteString("o", "r");
+                json.WriteString("u", register.User);
+                break;
+            case JoinRoom:
+                json.WriteString("o", "j");
+                break;
+            case PartRoom part:
+                json.WriteString("o", "p");
+                WriteWords(json, part.Words);
+                break;
+            case QuitRoom quit:
+                json.WriteString("o", "q");
+                WriteWords(json, quit.Words);
+                break;
+            case Ask ask:
+                json.WriteString("o", "a");
+                json.WriteString("q", ask.Query.Kind.ToString());
+                WriteStrings(json, "n", ask.Query.Names);
+                break;
+            case Echo echo:
+                json.WriteString("o", "e");
+                WriteStrings(json, "e", echo.Lines);
+                break;
+        }
+    }
+
+    private static void WriteWords(Utf8JsonWriter json, string? words)
+    {
+        if (words is not null)
+        {
+            json.WriteString("w", words);
+        }
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, ImmutableArray<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static DoorCommand ReadCommand(string? kind, JsonElement root) => kind switch
+    {
+        "r" => new Register(root.GetProperty("u").GetString()!),
+        "j" => new JoinRoom(),
+        "p" => new PartRoom(Words(root)),
+        "q" => new QuitRoom(Words(root)),
+        "a" => new Ask(new DoorQuery(Known<QueryKind>(root.GetProperty("q").GetString()!), Strings(root, "n"))),
+        "e" => new Echo(Strings(root, "e")),
+        _ => throw new FormatException($"unknown door command '{kind}'"),
+    };
+
+    // A name of one of the enum's values (never a number, which would read as any value).
+    private static T Known<T>(string? name)
+        where T : struct, Enum =>
+        name is not null && !char.IsAsciiDigit(name.FirstOrDefault()) && name.FirstOrDefault() != '-' && Enum.TryParse<T>(name, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new FormatException($"unknown {typeof(T).Name} '{name}'");
+
+    private static string? Words(JsonElement root) => root.TryGetProperty("w", out var w) ? w.GetString() : null;
+
+    private static ImmutableArray<string> Strings(JsonElement root, string name) =>
+        [.. root.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
 
     /// <summary>The room's part of <paramref name="state"/>, as JSON.</summary>
     public static string WriteSnapshot(ChatState state)
@@ -102,10 +186,17 @@ internal static class RoomCodec
                 json.WriteNumber("node", client.Id.Node);
                 json.WriteNumber("c", client.Id.Value);
                 json.WriteString("a", client.RemoteAddress);
+                if (client.Door != Door.Line)
+                {
+                    json.WriteString("d", client.Door.ToString());
+                    json.WriteString("u", client.User);
+                }
+
                 if (client.Name is not null)
                 {
                     json.WriteString("name", client.Name);
                     json.WriteNumber("arrival", client.Arrival);
+                    json.WriteBoolean("in", client.InRoom);
                 }
 
                 json.WriteEndObject();
@@ -158,10 +249,21 @@ internal static class RoomCodec
                 var id = new ConnectionId(c.GetProperty("c").GetInt64()) { Node = c.GetProperty("node").GetInt64() };
                 var name = c.TryGetProperty("name", out var n) ? n.GetString() : null;
                 var arrival = name is null ? 0 : c.GetProperty("arrival").GetInt64();
-                connections.Add(id, new Client(id, c.GetProperty("a").GetString()!, Inbox: null, name, arrival));
+                var door = c.TryGetProperty("d", out var d) ? Known<Door>(d.GetString()!) : Door.Line;
+                var inRoom = name is not null && (!c.TryGetProperty("in", out var i) || i.GetBoolean());
+                connections.Add(id, new Client(id, c.GetProperty("a").GetString()!, Inbox: null, name, inRoom ? arrival : 0)
+                {
+                    Door = door,
+                    User = c.TryGetProperty("u", out var u) ? u.GetString()! : Client.DoorUser(door),
+                    InRoom = inRoom,
+                });
                 if (name is not null)
                 {
                     names.Add(name, id);
+                }
+
+                if (inRoom)
+                {
                     roster.Add(arrival, id);
                 }
             }

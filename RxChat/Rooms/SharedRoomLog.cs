@@ -483,7 +483,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     {
         if (_slowedDown.Add(id))
         {
-            Local(new LineRefused(id, "error: slow down"));
+            Local(new LineRefused(id, ErrorKind.SlowDown, "error: slow down"));
         }
 
         if (!_backlogged)
