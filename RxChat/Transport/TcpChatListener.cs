@@ -24,21 +24,23 @@ public sealed class TcpChatListener : IDisposable
     private readonly CancellationTokenSource _abort = new();
 
     private readonly ChatMetrics? _metrics;
+    private readonly ConnectionNumbers _numbers;
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Accepted sockets not yet closed, plus one until accepting has stopped.
     private int _open = 1;
 
-    private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, ChatMetrics? metrics)
+    private TcpChatListener(Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, ChatMetrics? metrics, ConnectionNumbers numbers)
     {
         _metrics = metrics;
+        _numbers = numbers;
         _socket = socket;
         _options = options;
         _scheduler = scheduler;
         _logger = logger;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        Accepted = Observable.Create<Socket>(AcceptAsync).Select((socket, index) => Accept(new ConnectionId(index + 1), socket));
+        Accepted = Observable.Create<Socket>(AcceptAsync).Select(socket => Accept(_numbers.Next(), socket));
         Connections = Accepted;
     }
 
@@ -46,7 +48,7 @@ public sealed class TcpChatListener : IDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>
-    /// Accepted connections, numbered from 1. Cold and meant for one subscriber (the broadcaster): subscribing
+    /// Accepted connections, numbered from 1 (with the numbers of the other listeners of its server). Cold and meant for one subscriber (the broadcaster): subscribing
     /// starts accepting, disposing stops it. Never fails: accept errors are logged and accepting goes on;
     /// completes when the listener is disposed.
     /// </summary>
@@ -76,9 +78,19 @@ public sealed class TcpChatListener : IDisposable
     /// Binds, so that the port is this server's (and a port in use fails now), but does not listen yet: connections
     /// are refused until <see cref="Listen"/>. For a node of a room, which opens its door once it can serve.
     /// </summary>
-    internal static TcpChatListener BindOnly(ChatServerOptions options, IScheduler scheduler, ILogger? logger, ChatMetrics? metrics)
+    internal static TcpChatListener BindOnly(ChatServerOptions options, IScheduler scheduler, ILogger? logger, ChatMetrics? metrics) =>
+        BindOnly(options, options?.Port ?? 0, new ConnectionNumbers(), scheduler, logger, metrics);
+
+    /// <summary>
+    /// Binds one door of a server on <see cref="ChatServerOptions.Host"/> and <paramref name="port"/> without listening
+    /// yet (as <see cref="BindOnly(ChatServerOptions, IScheduler, ILogger?, ChatMetrics?)"/>), its connections numbered
+    /// with <paramref name="numbers"/>, which the server's other doors share.
+    /// </summary>
+    /// <exception cref="SocketException">The address cannot be resolved or bound (for example, the port is in use).</exception>
+    internal static TcpChatListener BindOnly(ChatServerOptions options, int port, ConnectionNumbers numbers, IScheduler scheduler, ILogger? logger, ChatMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(numbers);
         ArgumentNullException.ThrowIfNull(scheduler);
         var address = Resolve(options.Host);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -90,7 +102,7 @@ public sealed class TcpChatListener : IDisposable
                 socket.DualMode = true;
             }
 
-            socket.Bind(new IPEndPoint(address, options.Port));
+            socket.Bind(new IPEndPoint(address, port));
         }
         catch
         {
@@ -98,7 +110,7 @@ public sealed class TcpChatListener : IDisposable
             throw;
         }
 
-        return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance, metrics);
+        return new TcpChatListener(socket, options, scheduler, logger ?? NullLogger.Instance, metrics, numbers);
     }
 
     // An address as given, else the host name's first IPv4 address (as Go listens on "localhost"), else its first.
