@@ -14,6 +14,7 @@ namespace RxChat;
 /// <item><term><c>rxchat.lines.delivered</c></term><description>lines written to clients' sockets (counter)</description></item>
 /// <item><term><c>rxchat.lines.dropped</c></term><description>lines dropped for slow clients (counter)</description></item>
 /// <item><term><c>rxchat.disconnects</c></term><description>connections ended, tagged <c>reason</c> (a <see cref="DisconnectReason"/>, counter)</description></item>
+/// <item><term><c>rxchat.tls.handshakes.failed</c></term><description>TLS handshakes that failed, tagged <c>reason</c>: <c>timeout</c>, <c>error</c> or <c>busy</c> (counter)</description></item>
 /// <item><term><c>rxchat.room.entries.appended</c></term><description>entries this node appended to the room's log in Redis (counter; a room on several nodes only)</description></item>
 /// <item><term><c>rxchat.room.lag</c></term><description>room entries known to exist that this node has not folded yet (gauge)</description></item>
 /// <item><term><c>rxchat.room.nodes</c></term><description>live nodes in the room, this one included (gauge)</description></item>
@@ -46,6 +47,7 @@ public sealed class ChatMetrics : IDisposable
         LinesDelivered = _meter.CreateCounter<long>("rxchat.lines.delivered", "{line}", "Lines written to clients");
         LinesDropped = _meter.CreateCounter<long>("rxchat.lines.dropped", "{line}", "Lines dropped for slow clients");
         _disconnects = _meter.CreateCounter<long>("rxchat.disconnects", "{connection}", "Connections ended, by reason");
+        HandshakesFailed = _meter.CreateCounter<long>("rxchat.tls.handshakes.failed", "{handshake}", "TLS handshakes that failed, by reason");
         RoomEntriesAppended = _meter.CreateCounter<long>("rxchat.room.entries.appended", "{entry}", "Entries this node appended to the room's log");
         RoomsLost = _meter.CreateCounter<long>("rxchat.room.lost", "{room}", "Times this node lost the room");
         FailoversFollowed = _meter.CreateCounter<long>("rxchat.room.failovers", "{failover}", "Failovers of Redis this node followed to a new primary");
@@ -59,6 +61,8 @@ public sealed class ChatMetrics : IDisposable
     internal Counter<long> LinesDelivered { get; }
 
     internal Counter<long> LinesDropped { get; }
+
+    internal Counter<long> HandshakesFailed { get; }
 
     internal Counter<long> RoomEntriesAppended { get; }
 

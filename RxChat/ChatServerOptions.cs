@@ -81,6 +81,35 @@ public sealed record ChatServerOptions
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// A PEM file with the server's TLS certificate, then any intermediate authorities (<c>--tls-cert</c>), for the TLS
+    /// doors (<see cref="TlsPort"/>); with <see cref="TlsKey"/>. Read at start and again whenever it or the key file
+    /// changes: new connections get the new certificate, open ones keep theirs. Null (the default): no TLS.
+    /// PROTOCOL.md, Doors, TLS.
+    /// </summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>
+    /// A PEM file with the private key of <see cref="TlsCertificate"/>, unencrypted (<c>--tls-key</c>); it may be the
+    /// certificate's own file. Null (the default): no TLS.
+    /// </summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>
+    /// The port of the line door over TLS (<c>--tls-port</c>), 0 to 65535, 0 picks a free one; needs
+    /// <see cref="TlsCertificate"/> and <see cref="TlsKey"/>. The plain door (<see cref="Port"/>) is served beside it.
+    /// Null (the default): no TLS door. PROTOCOL.md, Doors, TLS.
+    /// </summary>
+    public int? TlsPort { get; init; }
+
+    /// <summary>
+    /// How long a connection to a TLS door may take to complete its handshake (<c>--tls-handshake-timeout</c>); default
+    /// 10 seconds; <see cref="TimeSpan.Zero"/> turns the limit off. A connection whose handshake fails or runs out of
+    /// time is closed before the chat sees it: it gets no prompt, is announced to nobody and counts against no limit
+    /// but this one. An RxChat option beyond PROTOCOL.md's list.
+    /// </summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Whether chat text is logged (<c>--log-messages</c>); default false, for privacy: logs then say who arrived
     /// and left, and why, but not what anyone said. An RxChat option beyond PROTOCOL.md's list.
     /// </summary>

@@ -23,7 +23,12 @@ internal sealed class ReceiveBuffer
     public ReadOnlySequence<byte> Data => _buffer is null ? ReadOnlySequence<byte>.Empty : new(_buffer, 0, _length);
 
     /// <summary>Room for the next read, after what is kept; rents or grows the buffer.</summary>
-    public Span<byte> Reserve()
+    public Span<byte> Reserve() => Room().AsSpan(_length);
+
+    /// <summary>As <see cref="Reserve"/>, for an asynchronous read (a TLS stream's).</summary>
+    public Memory<byte> ReserveMemory() => Room().AsMemory(_length);
+
+    private byte[] Room()
     {
         if (_buffer is null || _buffer.Length - _length < MinimumRoom)
         {
@@ -37,7 +42,7 @@ internal sealed class ReceiveBuffer
             _buffer = grown;
         }
 
-        return _buffer.AsSpan(_length);
+        return _buffer;
     }
 
     /// <summary>A read put <paramref name="count"/> bytes into the room <see cref="Reserve"/> gave.</summary>

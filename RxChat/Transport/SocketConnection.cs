@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
@@ -21,6 +23,10 @@ namespace RxChat.Transport;
 /// delays nobody; when its outbox is full its lines are dropped and counted, and the next line that fits is
 /// preceded by <c>(N messages dropped)</c>, or under the <see cref="SlowClientPolicy.Disconnect"/> policy it is closed
 /// (PROTOCOL.md, Limits and bad input; the book's exercise 8.15). A failed write ends this connection only.
+/// Over TLS (a connection of a TLS door, its handshake done by the listener) the same code reads and writes through
+/// an <see cref="SslStream"/> on the socket: zero-byte reads there too (the stream takes a buffer only once a record
+/// arrives, and gives it back once it is read), one TLS record per send, and <c>close_notify</c> before the socket's
+/// own end. Everything else (framing, limits, outbox, batching, idle, slow clients, shutdown) is one code path.
 /// </summary>
 internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine>
 {
@@ -36,6 +42,10 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
     private const int SendBufferSize = 16 * 1024;
 
     private readonly Socket _socket;
+
+    // The TLS stream over the socket, for a connection of a TLS door; null for plain TCP, whose path is the socket's
+    // own calls, untouched.
+    private readonly SslStream? _tls;
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ILogger _logger;
@@ -61,13 +71,17 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     private long _writes;
 
-    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort, ChatMetrics? metrics = null, Action? closed = null)
+    public SocketConnection(ConnectionId id, Socket socket, ChatServerOptions options, IScheduler scheduler, ILogger logger, CancellationToken abort, ChatMetrics? metrics = null, Action? closed = null, SslStream? tls = null)
     {
         _metrics = metrics;
         _onClosed = closed;
         Id = id;
         _socket = socket;
-        _socket.Blocking = false; // a receive after the zero-byte wait takes what is there and never waits
+        _tls = tls;
+        if (tls is null)
+        {
+            _socket.Blocking = false; // a receive after the zero-byte wait takes what is there and never waits
+        }
         _options = options;
         _scheduler = scheduler;
         _logger = logger;
@@ -190,10 +204,24 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
             while (true)
             {
                 // Wait for data without a buffer (a zero-byte receive): an idle connection holds none.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                if (Receive(input.Reserve()) is not { } received)
+                int received;
+                if (_tls is null)
                 {
-                    continue;
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    if (Receive(input.Reserve()) is not { } taken)
+                    {
+                        continue;
+                    }
+
+                    received = taken;
+                }
+                else
+                {
+                    // The zero-byte read returns once a record is decrypted (or at the end): the read after it copies
+                    // what the stream holds without waiting, and the stream's own buffer goes back to the pool when
+                    // it is empty.
+                    await _tls.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                    received = await _tls.ReadAsync(input.ReserveMemory()).ConfigureAwait(false);
                 }
 
                 if (Volatile.Read(ref _closeReason) != -1)
@@ -230,8 +258,9 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
             TransportLog.EndOfStream(_logger, Id);
             observer.OnCompleted();
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or AuthenticationException)
         {
+            // IOException and AuthenticationException: what a TLS stream makes of a reset or a broken record.
             TransportLog.ReadFailed(_logger, Id, e.Message);
             observer.OnError(Volatile.Read(ref _closeReason) is var reason and not -1 ? new ConnectionClosedException((DisconnectReason)reason) : e);
         }
@@ -320,12 +349,18 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
             if (!_failed)
             {
-                // Done: end our side, then give the peer a moment to end its own before the socket goes.
+                // Done: end our side (over TLS, close_notify first), then give the peer a moment to end its own before
+                // the socket goes.
+                if (_tls is not null)
+                {
+                    await _tls.ShutdownAsync().ConfigureAwait(false);
+                }
+
                 _socket.Shutdown(SocketShutdown.Send);
                 await Task.WhenAny(_readEnded.Task, Observable.Timer(LingerTimeout, _scheduler).ToTask()).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or AuthenticationException)
         {
             TransportLog.WriteFailed(_logger, Id, e.Message);
         }
@@ -346,6 +381,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
         // the core then hears of the departure.
         _failed = true;
         _socket.Dispose();
+        _tls?.Dispose();
         await _abort.DisposeAsync().ConfigureAwait(false);
         _closed.TrySetResult();
         _onClosed?.Invoke();
@@ -353,7 +389,15 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     private async ValueTask Send(ReadOnlyMemory<byte> bytes, int slots, int lines)
     {
-        await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+        if (_tls is null)
+        {
+            await _socket.SendAsync(bytes, SocketFlags.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await _tls.WriteAsync(bytes).ConfigureAwait(false);
+        }
+
         Interlocked.Increment(ref _writes);
         _bound.Left(slots);
         _metrics?.LinesDelivered.Add(lines);

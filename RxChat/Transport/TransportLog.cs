@@ -26,4 +26,16 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Error}")]
     public static partial void AcceptFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Debug, Message = "TLS handshake with {RemoteAddress} failed: {Error}")]
+    public static partial void HandshakeFailed(ILogger logger, string remoteAddress, string error);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "TLS handshake with {RemoteAddress} failed unexpectedly")]
+    public static partial void HandshakeUnexpected(ILogger logger, string remoteAddress, Exception exception);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "TLS certificate loaded from {File}: {Subject}, thumbprint {Thumbprint}, valid until {NotAfter:u}")]
+    public static partial void CertificateLoaded(ILogger logger, string file, string subject, string thumbprint, DateTime notAfter);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "TLS certificate files changed but cannot be loaded: {Error}; new connections keep the certificate {Thumbprint}")]
+    public static partial void CertificateReloadFailed(ILogger logger, string error, string thumbprint);
 }
