@@ -80,7 +80,8 @@ public static class ChatHost
         }
         catch (SocketException e)
         {
-            await error.WriteLineAsync($"rxchat: cannot listen on {options.Host}:{options.Port}: {e.Message}").ConfigureAwait(false);
+            var where = e is Transport.BindException bind ? $"{options.Host}:{bind.EndPoint.Port}" : $"{options.Host}:{options.Port}";
+            await error.WriteLineAsync($"rxchat: cannot listen on {where}: {e.Message}").ConfigureAwait(false);
             return CannotListen;
         }
 
@@ -90,7 +91,13 @@ public static class ChatHost
         var shutdown = host.WaitForShutdownAsync();
         if (await Task.WhenAny(service.Ready, shutdown).ConfigureAwait(false) == service.Ready)
         {
+            // The line door first, on a line of its own as PROTOCOL.md has it; then each other door, named after it.
             await output.WriteLineAsync($"listening on {service.EndPoint}").ConfigureAwait(false);
+            if (service.TlsEndPoint is { } tls)
+            {
+                await output.WriteLineAsync($"listening on {tls} (tls)").ConfigureAwait(false);
+            }
+
             await output.FlushAsync().ConfigureAwait(false);
         }
 
@@ -146,7 +153,7 @@ public static class ChatHost
 
     private static string Help() => """
         rxchat: a line-oriented chat server (the chat of "The Go Programming Language", ch. 8, in Rx.NET).
-        Clients connect with: nc HOST PORT
+        Clients connect with: nc HOST PORT (over TLS: openssl s_client -quiet -connect HOST:TLSPORT)
 
         Usage: dotnet run --project RxChat -- [--option value]...   (or: RxChat [--option value]...)
 
@@ -169,6 +176,13 @@ public static class ChatHost
           --redis-ca FILE             a PEM certificate authority to trust for Redis over TLS (default none)
           --room NAME                 the room's name in Redis; same Redis and room = one room (default rxchat)
           --node-timeout DURATION     how long a node may be silent before the room counts it gone (default 5s)
+          --tls-cert FILE             PEM certificate (then any intermediates) for the TLS door; reloaded when
+                                      it or the key changes (default none)
+          --tls-key FILE              PEM private key of --tls-cert, unencrypted (default none)
+          --tls-port PORT             the line door over TLS, 0 picks a free one; needs --tls-cert and
+                                      --tls-key; clients: openssl s_client -quiet -connect HOST:PORT (default none)
+          --tls-handshake-timeout DURATION
+                                      close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)
           --help                      print this
           --version                   print the version

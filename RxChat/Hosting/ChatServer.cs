@@ -15,7 +15,8 @@ using RxChat.Transport;
 namespace RxChat.Hosting;
 
 /// <summary>
-/// A running chat server: a <see cref="TcpChatListener"/> (and any other connections you bring) feeding a
+/// A running chat server: its doors (a <see cref="TcpChatListener"/> for the line door, and another for the line door
+/// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set), and any other connections you bring, feeding a
 /// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
 /// generic host.
 /// </summary>
@@ -31,7 +32,10 @@ public sealed class ChatServer : IAsyncDisposable
 {
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
-    private readonly TcpChatListener _listener;
+
+    // The doors' listeners, the line door first.
+    private readonly TcpChatListener[] _doors;
+    private readonly TcpChatListener? _tlsDoor;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;
     private readonly IRoomLog _log;
@@ -44,18 +48,19 @@ public sealed class ChatServer : IAsyncDisposable
     private int _stopRequested;
 
     private ChatServer(
-        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener listener,
+        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener[] doors, TcpChatListener? tlsDoor,
         IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer, IRoomLog log)
     {
         _log = log;
         _options = options;
         _scheduler = scheduler;
-        _listener = listener;
+        _doors = doors;
+        _tlsDoor = tlsDoor;
         _metrics = metrics;
         _ownsMetrics = ownsMetrics;
-        var accepted = listener.Accepted.TakeUntil(_shutdown).Publish();
+        var accepted = doors.Select(d => d.Accepted).Merge().TakeUntil(_shutdown).Publish();
 
-        _allClosed = listener.AllClosed;
+        _allClosed = Task.WhenAll(doors.Select(d => d.AllClosed));
         var all = Observable.Merge(
             accepted.Select(c => (IChatConnection)c),
             _inProcess,
@@ -74,8 +79,16 @@ public sealed class ChatServer : IAsyncDisposable
         Ready = log.Ready.ContinueWith(
             _ =>
             {
-                listener.Listen();
+                foreach (var door in doors)
+                {
+                    door.Listen();
+                }
+
                 HostingLog.Listening(logger, EndPoint, Redacted(options));
+                if (tlsDoor is not null)
+                {
+                    HostingLog.ListeningTls(logger, tlsDoor.LocalEndPoint);
+                }
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
@@ -89,7 +102,13 @@ public sealed class ChatServer : IAsyncDisposable
     public Task Ready { get; }
 
     /// <summary>The address and port the server listens on (the real port when the options asked for 0).</summary>
-    public IPEndPoint EndPoint => _listener.LocalEndPoint;
+    public IPEndPoint EndPoint => _doors[0].LocalEndPoint;
+
+    /// <summary>
+    /// The address and port of the line door over TLS (the real port when <see cref="ChatServerOptions.TlsPort"/> was 0);
+    /// null when there is none.
+    /// </summary>
+    public IPEndPoint? TlsEndPoint => _tlsDoor?.LocalEndPoint;
 
     /// <summary>
     /// The chat's events: connections opening and closing (with the reason), clients entering and renaming,
@@ -118,7 +137,11 @@ public sealed class ChatServer : IAsyncDisposable
     /// Subscribed to <see cref="Events"/> before the first connection is taken, so that it misses nothing.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
-    /// <exception cref="System.Net.Sockets.SocketException">The address cannot be bound (for example, the port is in use).</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="ChatServerOptions.TlsPort"/> is set without <see cref="ChatServerOptions.TlsCertificate"/> and
+    /// <see cref="ChatServerOptions.TlsKey"/>, or either file cannot be loaded (the message says which and why).
+    /// </exception>
+    /// <exception cref="System.Net.Sockets.SocketException">An address cannot be bound (for example, a port is in use).</exception>
     public static ChatServer Start(
         ChatServerOptions options, IScheduler? scheduler = null, IScheduler? writerScheduler = null, ILoggerFactory? loggerFactory = null,
         IObservable<IChatConnection>? connections = null, IMeterFactory? meterFactory = null, IObserver<ServerEvent>? events = null)
@@ -126,20 +149,59 @@ public sealed class ChatServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         scheduler ??= ChatSchedulers.Time;
         loggerFactory ??= NullLoggerFactory.Instance;
+        var transportLogger = loggerFactory.CreateLogger("RxChat.Transport");
+        var certificate = LoadCertificate(options, transportLogger);
         var metrics = new ChatMetrics(meterFactory);
+        var doors = new List<TcpChatListener>();
         try
         {
-            var listener = TcpChatListener.BindOnly(options, scheduler, loggerFactory.CreateLogger("RxChat.Transport"), metrics);
+            // Every door numbers its connections from one sequence, so that an id names one connection whatever its door.
+            var numbers = new ConnectionNumbers();
+            TcpChatListener Door(int port, ServerCertificate? tls) =>
+                TcpChatListener.BindOnly(options, port, numbers, scheduler, transportLogger, metrics, tls);
+
+            doors.Add(Door(options.Port, tls: null));
+            var tlsDoor = options.TlsPort is { } tlsPort ? Door(tlsPort, certificate) : null;
+            if (tlsDoor is not null)
+            {
+                doors.Add(tlsDoor);
+            }
+
             IRoomLog log = options.Redis is null
                 ? new InProcessRoomLog(scheduler)
                 : SharedRoomLog.OnRedis(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
-            return new ChatServer(options, scheduler, writerScheduler ?? ChatSchedulers.Writers, listener, connections, metrics, meterFactory is null, loggerFactory.CreateLogger("RxChat.Server"), events, log);
+            return new ChatServer(
+                options, scheduler, writerScheduler ?? ChatSchedulers.Writers, [.. doors], tlsDoor, connections, metrics, meterFactory is null,
+                loggerFactory.CreateLogger("RxChat.Server"), events, log);
         }
         catch
         {
+            foreach (var door in doors)
+            {
+                door.Dispose();
+            }
+
             metrics.Dispose();
             throw;
         }
+    }
+
+    // The TLS doors' certificate, when they are asked for (or when a certificate is given at all: checked at start).
+    private static ServerCertificate? LoadCertificate(ChatServerOptions options, ILogger logger)
+    {
+        if (options.TlsCertificate is null && options.TlsKey is null)
+        {
+            return options.TlsPort is null
+                ? null
+                : throw new ArgumentException("a TLS port needs a certificate and its key (TlsCertificate, TlsKey)", nameof(options));
+        }
+
+        if (options.TlsCertificate is null || options.TlsKey is null)
+        {
+            throw new ArgumentException("a TLS certificate needs its key, and a key its certificate (TlsCertificate, TlsKey)", nameof(options));
+        }
+
+        return ServerCertificate.Load(options.TlsCertificate, options.TlsKey, logger);
     }
 
     /// <summary>
@@ -269,7 +331,11 @@ public sealed class ChatServer : IAsyncDisposable
                 await Task.WhenAny(_allClosed, deadline).ConfigureAwait(false);
             }
 
-            _listener.Dispose();
+            foreach (var door in _doors)
+            {
+                door.Dispose();
+            }
+
             await Task.WhenAny(_allClosed).ConfigureAwait(false);
 
             // In-process connections end as soon as they are closed; a transport of the caller's gets a second.

@@ -15,7 +15,7 @@ public static class ChatServerOptionsReader
     [
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
         "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "redis-ca", "room",
-        "node-timeout", "log-messages",
+        "node-timeout", "tls-cert", "tls-key", "tls-port", "tls-handshake-timeout", "log-messages",
     ];
 
     /// <summary>
@@ -27,12 +27,15 @@ public static class ChatServerOptionsReader
     /// <summary>Reads the options; missing keys keep their defaults.</summary>
     /// <param name="configuration">Configuration whose keys are the option names (case-insensitive).</param>
     /// <exception cref="ArgumentNullException"><paramref name="configuration"/> is null.</exception>
-    /// <exception cref="FormatException">A value is malformed or out of range; the message names the option.</exception>
+    /// <exception cref="FormatException">
+    /// A value is malformed or out of range, or a file it names cannot be used (a TLS certificate or key that does not
+    /// load), or an option lacks another it needs (<c>--tls-port</c> without a certificate); the message names the option.
+    /// </exception>
     public static ChatServerOptions Read(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var o = new ChatServerOptions();
-        return o with
+        var options = o with
         {
             Host = Get(configuration, "host", o.Host, ParseHost),
             Port = Get(configuration, "port", o.Port, v => ParseInt(v, 0, 65535)),
@@ -49,9 +52,53 @@ public static class ChatServerOptionsReader
             RedisCa = Get(configuration, "redis-ca", o.RedisCa, ParseFile),
             Room = Get(configuration, "room", o.Room, ParseRoom),
             NodeTimeout = Get(configuration, "node-timeout", o.NodeTimeout, ParseNodeTimeout),
+            TlsCertificate = Get(configuration, "tls-cert", o.TlsCertificate, ParseFile),
+            TlsKey = Get(configuration, "tls-key", o.TlsKey, ParseFile),
+            TlsPort = Get(configuration, "tls-port", o.TlsPort, v => ParseInt(v, 0, 65535)),
+            TlsHandshakeTimeout = Get(configuration, "tls-handshake-timeout", o.TlsHandshakeTimeout, ParseDuration),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
         };
+        CheckTls(options);
+        return options;
     }
+
+    // The TLS options go together, and the files must load now: a bad certificate is a bad option, not a failed start.
+    private static void CheckTls(ChatServerOptions options)
+    {
+        var (certificate, key) = (options.TlsCertificate, options.TlsKey);
+        if (certificate is null && key is null)
+        {
+            if (options.TlsPort is not null)
+            {
+                throw Bad("tls-port", "needs --tls-cert and --tls-key (a PEM certificate and its private key)");
+            }
+
+            return;
+        }
+
+        if (certificate is null)
+        {
+            throw Bad("tls-key", "needs --tls-cert (the PEM certificate the key belongs to)");
+        }
+
+        if (key is null)
+        {
+            throw Bad("tls-cert", "needs --tls-key (the certificate's PEM private key)");
+        }
+
+        try
+        {
+            RxChat.Transport.ServerCertificate.Load(certificate, key);
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(e.ParamName == "keyFile" ? "tls-key" : "tls-cert", e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    private static FormatException Bad(string name, string message) => new($"--{name} ({Variable(name)}): {message.ReplaceLineEndings(" ")}");
+
+    private static string Variable(string name) => $"RXCHAT_{name.Replace('-', '_').ToUpperInvariant()}";
 
     /// <summary>
     /// Parses a duration as PROTOCOL.md, Server options, writes it: a number with a unit (<c>300ms</c>,
@@ -124,7 +171,7 @@ public static class ChatServerOptionsReader
         }
         catch (FormatException e)
         {
-            throw new FormatException($"--{name} (RXCHAT_{name.Replace('-', '_').ToUpperInvariant()}): {e.Message}", e);
+            throw new FormatException($"--{name} ({Variable(name)}): {e.Message}", e);
         }
     }
 

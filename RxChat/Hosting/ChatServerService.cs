@@ -16,6 +16,9 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
     /// <summary>Where the server listens; null before it has started.</summary>
     public IPEndPoint? EndPoint => _server?.EndPoint;
 
+    /// <summary>Where the line door over TLS listens; null before the server has started, or without one.</summary>
+    public IPEndPoint? TlsEndPoint => _server?.TlsEndPoint;
+
     /// <summary>Completes once newcomers are served (<see cref="ChatServer.Ready"/>); never before the server has started.</summary>
     public Task Ready => _server?.Ready ?? Task.Delay(Timeout.Infinite);
 

@@ -34,11 +34,17 @@ internal static partial class HostingLog
     /// <summary>The event id of <see cref="NodeGone"/>.</summary>
     public const int NodeGoneEvent = 208;
 
+    /// <summary>The event id of <see cref="ListeningTls"/>.</summary>
+    public const int ListeningTlsEvent = 209;
+
     [LoggerMessage(EventId = ChatFailedEvent, Level = LogLevel.Critical, Message = "The chat stopped on an unexpected error")]
     public static partial void ChatFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = ListeningEvent, Level = LogLevel.Information, Message = "Listening on {EndPoint} with {Options}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint, ChatServerOptions options);
+
+    [LoggerMessage(EventId = ListeningTlsEvent, Level = LogLevel.Information, Message = "Listening over TLS on {EndPoint}")]
+    public static partial void ListeningTls(ILogger logger, IPEndPoint endPoint);
 
     [LoggerMessage(EventId = OpenedEvent, Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteAddress}")]
     public static partial void Opened(ILogger logger, ConnectionId connectionId, string remoteAddress);
