@@ -14,6 +14,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # start their own servers on ephemeral loopback ports)
 needs=(
   "Redis|redis-server|redis-server|redis-server"
+  "OpenSsl|openssl|openssl|"
 )
 
 say() { printf 'test.sh: %s\n' "$*" >&2; }

@@ -15,12 +15,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly List<string> _output = [];
     private readonly List<string> _errors = [];
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IPEndPoint> _listeningTls = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private HostProcess(Process process) => _process = process;
 
     public int Pid => _process.Id;
 
     public IPEndPoint EndPoint => _listening.Task.Result;
+
+    /// <summary>Waits until the server prints <c>listening on HOST:PORT (tls)</c> (the line after the line door's); returns where.</summary>
+    public Task<IPEndPoint> ListeningTlsAsync(TimeSpan timeout) => _listeningTls.Task.WaitAsync(timeout);
 
     /// <summary>Waits until the server prints <c>listening on HOST:PORT</c>; returns where.</summary>
     public Task<IPEndPoint> ListeningAsync(TimeSpan timeout) => _listening.Task.WaitAsync(timeout);
@@ -203,10 +207,19 @@ internal sealed partial class HostProcess : IAsyncDisposable
             _output.Add(line);
         }
 
-        const string prefix = "listening on ";
+        // "listening on HOST:PORT" for the line door; "listening on HOST:PORT (tls)" for the line door over TLS.
+        const string prefix = "listening on ", tls = " (tls)";
         if (line.StartsWith(prefix, StringComparison.Ordinal))
         {
-            _listening.TrySetResult(IPEndPoint.Parse(line[prefix.Length..]));
+            var address = line[prefix.Length..];
+            if (address.EndsWith(tls, StringComparison.Ordinal))
+            {
+                _listeningTls.TrySetResult(IPEndPoint.Parse(address[..^tls.Length]));
+            }
+            else if (IPEndPoint.TryParse(address, out var endPoint))
+            {
+                _listening.TrySetResult(endPoint);
+            }
         }
     }
 

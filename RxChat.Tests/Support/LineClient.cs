@@ -1,12 +1,14 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace RxChat.Tests.Support;
 
 /// <summary>
-/// A plain TCP client for socket tests, shared by RxChat.Tests and Samples.Tests (linked source): writes raw bytes or
-/// lines, reads lines with a deadline. Every read waits for a condition and fails after <see cref="ReadTimeout"/> or
+/// A TCP client for socket tests, shared by RxChat.Tests and Samples.Tests (linked source): writes raw bytes or
+/// lines, reads lines with a deadline; plain, or over TLS trusting exactly one authority. Every read waits for a condition and fails after <see cref="ReadTimeout"/> or
 /// when the test's token (its <c>[CancelAfter]</c>) is cancelled, whichever comes first; nothing sleeps.
 /// </summary>
 internal sealed class LineClient : IAsyncDisposable
@@ -15,17 +17,20 @@ internal sealed class LineClient : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly TcpClient _client;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly StreamReader _reader;
     private readonly CancellationToken _cancellationToken;
 
-    private LineClient(TcpClient client, CancellationToken cancellationToken)
+    private LineClient(TcpClient client, CancellationToken cancellationToken, SslStream? tls = null)
     {
         _client = client;
         _cancellationToken = cancellationToken;
-        _stream = client.GetStream();
+        _stream = tls ?? (Stream)client.GetStream();
         _reader = new StreamReader(_stream, new UTF8Encoding(false, false), false, 1024);
     }
+
+    /// <summary>The certificate the server presented, over TLS; null for a plain client.</summary>
+    public X509Certificate2? RemoteCertificate => (_stream as SslStream)?.RemoteCertificate as X509Certificate2;
 
     public Socket Socket => _client.Client;
 
@@ -43,10 +48,42 @@ internal sealed class LineClient : IAsyncDisposable
         return new LineClient(client, cancellationToken);
     }
 
-    /// <summary>Connects, answers the prompt with <paramref name="name"/> and reads the two welcome lines.</summary>
-    public static async Task<LineClient> EnterAsync(IPEndPoint endPoint, string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Connects over TLS for <c>localhost</c>, trusting exactly <paramref name="authority"/> (no system roots, no
+    /// revocation check), and completes the handshake; fails with an <see cref="System.Security.Authentication.AuthenticationException"/>
+    /// if the server's certificate does not chain to it.
+    /// </summary>
+    public static async Task<LineClient> ConnectTlsAsync(IPEndPoint endPoint, X509Certificate2 authority, CancellationToken cancellationToken = default)
     {
-        var client = await ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+        var client = new TcpClient(endPoint.AddressFamily);
+        try
+        {
+            await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.Add(authority);
+            var tls = new SslStream(client.GetStream());
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(Timeout);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = policy }, deadline.Token).ConfigureAwait(false);
+            return new LineClient(client, cancellationToken, tls);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Connects, answers the prompt with <paramref name="name"/> and reads the two welcome lines.</summary>
+    public static async Task<LineClient> EnterAsync(IPEndPoint endPoint, string name, CancellationToken cancellationToken = default) =>
+        await EnterAsync(await ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false), name).ConfigureAwait(false);
+
+    /// <summary>Connects over TLS (as <see cref="ConnectTlsAsync"/>), answers the prompt and reads the two welcome lines.</summary>
+    public static async Task<LineClient> EnterTlsAsync(IPEndPoint endPoint, X509Certificate2 authority, string name, CancellationToken cancellationToken = default) =>
+        await EnterAsync(await ConnectTlsAsync(endPoint, authority, cancellationToken).ConfigureAwait(false), name).ConfigureAwait(false);
+
+    private static async Task<LineClient> EnterAsync(LineClient client, string name)
+    {
         await client.ExpectAsync("What is your name?").ConfigureAwait(false);
         await client.SendAsync(name).ConfigureAwait(false);
         await client.ExpectAsync($"You are {name}").ConfigureAwait(false);

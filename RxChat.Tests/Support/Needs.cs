@@ -9,4 +9,7 @@ internal static class Needs
 {
     /// <summary>A real <c>redis-server</c> (Debian's <c>redis-server</c> package), started by the test.</summary>
     public const string Redis = "Redis";
+
+    /// <summary>The <c>openssl</c> command (Debian's <c>openssl</c> package), as a TLS client (<c>openssl s_client</c>).</summary>
+    public const string OpenSsl = "OpenSsl";
 }

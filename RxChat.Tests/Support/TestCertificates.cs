@@ -23,6 +23,19 @@ internal sealed class TestCertificates : IDisposable
     /// <summary>The server's private key (PEM, PKCS#8).</summary>
     public string KeyFile => Path.Combine(Directory, "server.key");
 
+    /// <summary>The authority, to trust (and only it) in a TLS client.</summary>
+    public X509Certificate2 Authority => X509Certificate2.CreateFromPem(File.ReadAllText(CaFile));
+
+    /// <summary>The thumbprint of the server's certificate (as <see cref="CertFile"/> holds it now).</summary>
+    public string ServerThumbprint
+    {
+        get
+        {
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(CertFile));
+            return certificate.Thumbprint;
+        }
+    }
+
     public static TestCertificates Create(string authorityName = "rxchat test ca")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("rxchat-certs").FullName;
