@@ -34,7 +34,11 @@ internal sealed record Client(ConnectionId Id, string RemoteAddress, ClientInbox
     };
 
     /// <summary>Its address without the port (<c>127.0.0.1</c>, <c>::1</c>).</summary>
-    public string Host => RemoteAddress.LastIndexOf(':') is var colon and > 0 && !RemoteAddress.EndsWith(']')
-        ? RemoteAddress[..colon].Trim('[', ']')
-        : RemoteAddress;
+    public string Host => HostOf(RemoteAddress);
+
+    /// <summary>An address as Go writes it without its port: <c>127.0.0.1:5000</c> is <c>127.0.0.1</c>, <c>[::1]:5000</c> is <c>::1</c>.</summary>
+    public static string HostOf(string remoteAddress) =>
+        remoteAddress.LastIndexOf(':') is var colon and > 0 && !remoteAddress.EndsWith(']')
+            ? remoteAddress[..colon].Trim('[', ']')
+            : remoteAddress;
 }

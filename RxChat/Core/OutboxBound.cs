@@ -22,6 +22,12 @@ internal sealed class OutboxBound(int capacity, SlowClientPolicy policy)
     // Lines dropped since the last one that fitted (the writer's).
     private long _dropped;
 
+    /// <summary>
+    /// Makes the <c>(N messages dropped)</c> line from N, for a door that says it in its own form (IRC: a
+    /// <c>NOTICE</c>); null for the line as PROTOCOL.md writes it. Set before the first line.
+    /// </summary>
+    public Func<long, OutgoingLine>? DroppedNotice { get; set; }
+
     /// <summary>Lines dropped since the last one that fitted (the writer's).</summary>
     public long Dropped => _dropped;
 
@@ -48,7 +54,7 @@ internal sealed class OutboxBound(int capacity, SlowClientPolicy policy)
 
         if (_dropped > 0)
         {
-            notice = new OutgoingLine($"({_dropped} messages dropped)", isClosing: false, isNotice: true);
+            notice = DroppedNotice?.Invoke(_dropped) ?? new OutgoingLine($"({_dropped} messages dropped)", isClosing: false, isNotice: true);
             _dropped = 0;
         }
 

@@ -104,6 +104,13 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
 
     public IObserver<OutgoingLine> Writer => this;
 
+    /// <summary>Makes the <c>(N messages dropped)</c> line for a door that says it in its own form; set before the first line.</summary>
+    public Func<long, OutgoingLine>? DroppedNotice
+    {
+        get => _bound.DroppedNotice;
+        set => _bound.DroppedNotice = value;
+    }
+
     /// <summary>Completes when the socket is closed; never fails.</summary>
     public Task Closed => _closed.Task;
 
