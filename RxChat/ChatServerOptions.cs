@@ -110,8 +110,39 @@ public sealed record ChatServerOptions
     public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// The port of the IRC door (<c>--irc-port</c>; 6667 is IRC's convention), 0 to 65535, 0 picks a free one. Null (the
+    /// default): no IRC door. PROTOCOL.md, Doors, IRC door.
+    /// </summary>
+    public int? IrcPort { get; init; }
+
+    /// <summary>
+    /// The port of the IRC door over TLS (<c>--irc-tls-port</c>; 6697 is IRC's convention), 0 to 65535, 0 picks a free
+    /// one; needs <see cref="TlsCertificate"/> and <see cref="TlsKey"/>. Null (the default): none. PROTOCOL.md, Doors, TLS.
+    /// </summary>
+    public int? IrcTlsPort { get; init; }
+
+    /// <summary>
+    /// The IRC channel that is the room (<c>--irc-channel</c>), default <c>#rxchat</c>: <c>#</c> or <c>&amp;</c> then
+    /// at most 49 characters, none of them a space, a comma or a control character. PROTOCOL.md, Doors, IRC door.
+    /// </summary>
+    public string IrcChannel { get; init; } = "#rxchat";
+
+    /// <summary>
+    /// The server name IRC clients see (<c>--irc-server-name</c>): the prefix of the server's own messages, without
+    /// spaces; default the host name. PROTOCOL.md, Doors, IRC door.
+    /// </summary>
+    public string IrcServerName { get; init; } = DefaultServerName();
+
+    /// <summary>
     /// Whether chat text is logged (<c>--log-messages</c>); default false, for privacy: logs then say who arrived
     /// and left, and why, but not what anyone said. An RxChat option beyond PROTOCOL.md's list.
     /// </summary>
     public bool LogMessages { get; init; }
+
+    // The host name as IRC can carry it (no spaces; "localhost" when it has none).
+    private static string DefaultServerName()
+    {
+        var name = System.Net.Dns.GetHostName();
+        return string.IsNullOrWhiteSpace(name) || name.Any(c => c <= ' ' || c == ':') ? "localhost" : name;
+    }
 }

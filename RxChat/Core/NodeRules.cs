@@ -58,7 +58,9 @@ internal static class NodeRules
             return Keep(state, new LineRefused(e.Id, ErrorKind.LineTooLong, $"error: line too long (at most {state.Options.MaxLineLength} bytes)"));
         }
 
-        return taken ? Send(state, e.Line) : new(state, []);
+        // A line that only shows the client is there (IRC's PONG) has done its work by arriving: it kept the
+        // connection from idling and took its token; the room has nothing to order.
+        return taken && e.Line.Line.Command is not Echo { Lines.IsEmpty: true } ? Send(state, e.Line) : new(state, []);
     }
 }
 

@@ -98,6 +98,16 @@ public static class ChatHost
                 await output.WriteLineAsync($"listening on {tls} (tls)").ConfigureAwait(false);
             }
 
+            if (service.IrcEndPoint is { } irc)
+            {
+                await output.WriteLineAsync($"listening on {irc} (irc)").ConfigureAwait(false);
+            }
+
+            if (service.IrcTlsEndPoint is { } ircTls)
+            {
+                await output.WriteLineAsync($"listening on {ircTls} (irc, tls)").ConfigureAwait(false);
+            }
+
             await output.FlushAsync().ConfigureAwait(false);
         }
 
@@ -153,7 +163,8 @@ public static class ChatHost
 
     private static string Help() => """
         rxchat: a line-oriented chat server (the chat of "The Go Programming Language", ch. 8, in Rx.NET).
-        Clients connect with: nc HOST PORT (over TLS: openssl s_client -quiet -connect HOST:TLSPORT)
+        Clients connect with: nc HOST PORT (over TLS: openssl s_client -quiet -connect HOST:TLSPORT);
+        IRC clients with: irssi -c HOST -p IRCPORT, then /join #rxchat
 
         Usage: dotnet run --project RxChat -- [--option value]...   (or: RxChat [--option value]...)
 
@@ -176,11 +187,16 @@ public static class ChatHost
           --redis-ca FILE             a PEM certificate authority to trust for Redis over TLS (default none)
           --room NAME                 the room's name in Redis; same Redis and room = one room (default rxchat)
           --node-timeout DURATION     how long a node may be silent before the room counts it gone (default 5s)
-          --tls-cert FILE             PEM certificate (then any intermediates) for the TLS door; reloaded when
+          --irc-port PORT             the IRC door (6667 is IRC's), 0 picks a free one (default none)
+          --irc-channel NAME          the IRC channel that is the room (default #rxchat)
+          --irc-server-name NAME      the server name IRC clients see (default the host name)
+          --tls-cert FILE             PEM certificate (then any intermediates) for the TLS doors; reloaded when
                                       it or the key changes (default none)
           --tls-key FILE              PEM private key of --tls-cert, unencrypted (default none)
           --tls-port PORT             the line door over TLS, 0 picks a free one; needs --tls-cert and
                                       --tls-key; clients: openssl s_client -quiet -connect HOST:PORT (default none)
+          --irc-tls-port PORT         the IRC door over TLS (6697 is IRC's), 0 picks a free one; needs
+                                      --tls-cert and --tls-key (default none)
           --tls-handshake-timeout DURATION
                                       close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)

@@ -9,6 +9,7 @@ using System.Reactive.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RxChat.Core;
+using RxChat.Irc;
 using RxChat.Rooms;
 using RxChat.Transport;
 
@@ -33,9 +34,11 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly ChatServerOptions _options;
     private readonly IScheduler _scheduler;
 
-    // The doors' listeners, the line door first.
+    // The doors' listeners, the line door first, each with what makes its connections the core's.
     private readonly TcpChatListener[] _doors;
     private readonly TcpChatListener? _tlsDoor;
+    private readonly TcpChatListener? _ircDoor;
+    private readonly TcpChatListener? _ircTlsDoor;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;
     private readonly IRoomLog _log;
@@ -48,21 +51,21 @@ public sealed class ChatServer : IAsyncDisposable
     private int _stopRequested;
 
     private ChatServer(
-        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, TcpChatListener[] doors, TcpChatListener? tlsDoor,
+        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, Doors doors,
         IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer, IRoomLog log)
     {
         _log = log;
         _options = options;
         _scheduler = scheduler;
-        _doors = doors;
-        _tlsDoor = tlsDoor;
+        _doors = [.. doors.All.Select(d => d.Listener)];
+        (_tlsDoor, _ircDoor, _ircTlsDoor) = (doors.Tls, doors.Irc, doors.IrcTls);
         _metrics = metrics;
         _ownsMetrics = ownsMetrics;
-        var accepted = doors.Select(d => d.Accepted).Merge().TakeUntil(_shutdown).Publish();
+        var accepted = doors.All.Select(d => d.Listener.Accepted.Select(d.Open)).Merge().TakeUntil(_shutdown).Publish();
 
-        _allClosed = Task.WhenAll(doors.Select(d => d.AllClosed));
+        _allClosed = Task.WhenAll(_doors.Select(d => d.AllClosed));
         var all = Observable.Merge(
-            accepted.Select(c => (IChatConnection)c),
+            accepted,
             _inProcess,
             connections ?? Observable.Never<IChatConnection>());
         var events = new Broadcaster(options, scheduler, writerScheduler, log).Run(all, _shutdown).Publish();
@@ -79,15 +82,25 @@ public sealed class ChatServer : IAsyncDisposable
         Ready = log.Ready.ContinueWith(
             _ =>
             {
-                foreach (var door in doors)
+                foreach (var door in _doors)
                 {
                     door.Listen();
                 }
 
                 HostingLog.Listening(logger, EndPoint, Redacted(options));
-                if (tlsDoor is not null)
+                if (_tlsDoor is not null)
                 {
-                    HostingLog.ListeningTls(logger, tlsDoor.LocalEndPoint);
+                    HostingLog.ListeningTls(logger, _tlsDoor.LocalEndPoint);
+                }
+
+                if (_ircDoor is not null)
+                {
+                    HostingLog.ListeningIrc(logger, _ircDoor.LocalEndPoint);
+                }
+
+                if (_ircTlsDoor is not null)
+                {
+                    HostingLog.ListeningIrcTls(logger, _ircTlsDoor.LocalEndPoint);
                 }
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -109,6 +122,18 @@ public sealed class ChatServer : IAsyncDisposable
     /// null when there is none.
     /// </summary>
     public IPEndPoint? TlsEndPoint => _tlsDoor?.LocalEndPoint;
+
+    /// <summary>
+    /// The address and port of the IRC door (the real port when <see cref="ChatServerOptions.IrcPort"/> was 0); null
+    /// when there is none.
+    /// </summary>
+    public IPEndPoint? IrcEndPoint => _ircDoor?.LocalEndPoint;
+
+    /// <summary>
+    /// The address and port of the IRC door over TLS (the real port when <see cref="ChatServerOptions.IrcTlsPort"/> was
+    /// 0); null when there is none.
+    /// </summary>
+    public IPEndPoint? IrcTlsEndPoint => _ircTlsDoor?.LocalEndPoint;
 
     /// <summary>
     /// The chat's events: connections opening and closing (with the reason), clients entering and renaming,
@@ -152,33 +177,48 @@ public sealed class ChatServer : IAsyncDisposable
         var transportLogger = loggerFactory.CreateLogger("RxChat.Transport");
         var certificate = LoadCertificate(options, transportLogger);
         var metrics = new ChatMetrics(meterFactory);
-        var doors = new List<TcpChatListener>();
+        var doors = new List<(TcpChatListener Listener, Func<SocketConnection, IChatConnection> Open)>();
         try
         {
             // Every door numbers its connections from one sequence, so that an id names one connection whatever its door.
             var numbers = new ConnectionNumbers();
-            TcpChatListener Door(int port, ServerCertificate? tls) =>
-                TcpChatListener.BindOnly(options, port, numbers, scheduler, transportLogger, metrics, tls);
+            var irc = new IrcDoorSettings(options.IrcServerName, options.IrcChannel, scheduler.Now, options.IdleTimeout);
 
-            doors.Add(Door(options.Port, tls: null));
-            var tlsDoor = options.TlsPort is { } tlsPort ? Door(tlsPort, certificate) : null;
-            if (tlsDoor is not null)
+            // IRC's lines are at most 512 bytes with their \r\n (RFC 2812 §2.3), whatever the line door allows.
+            var ircOptions = options with { MaxLineLength = IrcText.MaxLine - 2 };
+            Func<SocketConnection, IChatConnection> line = c => c;
+            Func<SocketConnection, IChatConnection> ircOpen = c => new IrcConnection(c, irc, scheduler);
+            TcpChatListener? Door(ChatServerOptions doorOptions, int? port, ServerCertificate? tls, Func<SocketConnection, IChatConnection> open)
             {
-                doors.Add(tlsDoor);
+                if (port is not { } p)
+                {
+                    return null;
+                }
+
+                var listener = TcpChatListener.BindOnly(doorOptions, p, numbers, scheduler, transportLogger, metrics, tls);
+                doors.Add((listener, open));
+                return listener;
             }
+
+            Door(options, options.Port, null, line);
+            var bound = new Doors(
+                doors,
+                Tls: Door(options, options.TlsPort, certificate, line),
+                Irc: Door(ircOptions, options.IrcPort, null, ircOpen),
+                IrcTls: Door(ircOptions, options.IrcTlsPort, certificate, ircOpen));
 
             IRoomLog log = options.Redis is null
                 ? new InProcessRoomLog(scheduler)
                 : SharedRoomLog.OnRedis(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
             return new ChatServer(
-                options, scheduler, writerScheduler ?? ChatSchedulers.Writers, [.. doors], tlsDoor, connections, metrics, meterFactory is null,
+                options, scheduler, writerScheduler ?? ChatSchedulers.Writers, bound, connections, metrics, meterFactory is null,
                 loggerFactory.CreateLogger("RxChat.Server"), events, log);
         }
         catch
         {
             foreach (var door in doors)
             {
-                door.Dispose();
+                door.Listener.Dispose();
             }
 
             metrics.Dispose();
@@ -191,7 +231,7 @@ public sealed class ChatServer : IAsyncDisposable
     {
         if (options.TlsCertificate is null && options.TlsKey is null)
         {
-            return options.TlsPort is null
+            return options.TlsPort is null && options.IrcTlsPort is null
                 ? null
                 : throw new ArgumentException("a TLS port needs a certificate and its key (TlsCertificate, TlsKey)", nameof(options));
         }
@@ -348,3 +388,10 @@ public sealed class ChatServer : IAsyncDisposable
         }
     }
 }
+
+// The doors a server bound, each listener with what makes its connections the core's; the named ones may be absent.
+internal sealed record Doors(
+    IReadOnlyList<(TcpChatListener Listener, Func<SocketConnection, IChatConnection> Open)> All,
+    TcpChatListener? Tls,
+    TcpChatListener? Irc,
+    TcpChatListener? IrcTls);

@@ -15,7 +15,8 @@ public static class ChatServerOptionsReader
     [
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
         "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "redis-ca", "room",
-        "node-timeout", "tls-cert", "tls-key", "tls-port", "tls-handshake-timeout", "log-messages",
+        "node-timeout", "irc-port", "irc-channel", "irc-server-name", "tls-cert", "tls-key", "tls-port", "irc-tls-port",
+        "tls-handshake-timeout", "log-messages",
     ];
 
     /// <summary>
@@ -52,9 +53,13 @@ public static class ChatServerOptionsReader
             RedisCa = Get(configuration, "redis-ca", o.RedisCa, ParseFile),
             Room = Get(configuration, "room", o.Room, ParseRoom),
             NodeTimeout = Get(configuration, "node-timeout", o.NodeTimeout, ParseNodeTimeout),
+            IrcPort = Get(configuration, "irc-port", o.IrcPort, v => ParseInt(v, 0, 65535)),
+            IrcChannel = Get(configuration, "irc-channel", o.IrcChannel, ParseChannel),
+            IrcServerName = Get(configuration, "irc-server-name", o.IrcServerName, ParseServerName),
             TlsCertificate = Get(configuration, "tls-cert", o.TlsCertificate, ParseFile),
             TlsKey = Get(configuration, "tls-key", o.TlsKey, ParseFile),
             TlsPort = Get(configuration, "tls-port", o.TlsPort, v => ParseInt(v, 0, 65535)),
+            IrcTlsPort = Get(configuration, "irc-tls-port", o.IrcTlsPort, v => ParseInt(v, 0, 65535)),
             TlsHandshakeTimeout = Get(configuration, "tls-handshake-timeout", o.TlsHandshakeTimeout, ParseDuration),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
         };
@@ -68,9 +73,9 @@ public static class ChatServerOptionsReader
         var (certificate, key) = (options.TlsCertificate, options.TlsKey);
         if (certificate is null && key is null)
         {
-            if (options.TlsPort is not null)
+            if (options.TlsPort is not null || options.IrcTlsPort is not null)
             {
-                throw Bad("tls-port", "needs --tls-cert and --tls-key (a PEM certificate and its private key)");
+                throw Bad(options.TlsPort is not null ? "tls-port" : "irc-tls-port", "needs --tls-cert and --tls-key (a PEM certificate and its private key)");
             }
 
             return;
@@ -221,6 +226,19 @@ public static class ChatServerOptionsReader
         value.Length is > 0 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')
             ? value
             : throw new FormatException($"'{value}' is not a room name (1 to 64 letters, digits, '-', '_', '.' or ':')");
+
+    // RFC 2812 §1.3: a channel is '#' or '&' and at most 50 characters, without spaces, commas or ^G; we refuse every
+    // control character, and ':' which would end a parameter.
+    private static string ParseChannel(string value) =>
+        value.Length is >= 2 and <= 50 && value[0] is '#' or '&' && !value.Any(c => char.IsControl(c) || c is ' ' or ',' or ':')
+            ? value
+            : throw new FormatException($"'{value}' is not an IRC channel ('#' or '&' then 1 to 49 characters, no spaces, commas, ':' or control characters)");
+
+    // The server name prefixes the server's messages (":NAME 001 ..."): a host name's characters, no spaces.
+    private static string ParseServerName(string value) =>
+        value.Length is > 0 and <= 63 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')
+            ? value
+            : throw new FormatException($"'{value}' is not a server name (1 to 63 letters, digits, '-', '.' or '_')");
 
     private static TimeSpan ParseNodeTimeout(string value) =>
         ParseDuration(value) is var timeout && timeout >= TimeSpan.FromMilliseconds(100)

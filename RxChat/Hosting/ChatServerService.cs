@@ -19,6 +19,12 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
     /// <summary>Where the line door over TLS listens; null before the server has started, or without one.</summary>
     public IPEndPoint? TlsEndPoint => _server?.TlsEndPoint;
 
+    /// <summary>The IRC door's address once started; null before, or when there is none.</summary>
+    public IPEndPoint? IrcEndPoint => _server?.IrcEndPoint;
+
+    /// <summary>The IRC door over TLS's address once started; null before, or when there is none.</summary>
+    public IPEndPoint? IrcTlsEndPoint => _server?.IrcTlsEndPoint;
+
     /// <summary>Completes once newcomers are served (<see cref="ChatServer.Ready"/>); never before the server has started.</summary>
     public Task Ready => _server?.Ready ?? Task.Delay(Timeout.Infinite);
 

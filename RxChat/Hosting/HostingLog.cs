@@ -37,6 +37,12 @@ internal static partial class HostingLog
     /// <summary>The event id of <see cref="ListeningTls"/>.</summary>
     public const int ListeningTlsEvent = 209;
 
+    /// <summary>The event id of <see cref="ListeningIrc"/>.</summary>
+    public const int ListeningIrcEvent = 210;
+
+    /// <summary>The event id of <see cref="ListeningIrcTls"/>.</summary>
+    public const int ListeningIrcTlsEvent = 211;
+
     [LoggerMessage(EventId = ChatFailedEvent, Level = LogLevel.Critical, Message = "The chat stopped on an unexpected error")]
     public static partial void ChatFailed(ILogger logger, Exception exception);
 
@@ -45,6 +51,12 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = ListeningTlsEvent, Level = LogLevel.Information, Message = "Listening over TLS on {EndPoint}")]
     public static partial void ListeningTls(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = ListeningIrcEvent, Level = LogLevel.Information, Message = "Listening for IRC clients on {EndPoint}")]
+    public static partial void ListeningIrc(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = ListeningIrcTlsEvent, Level = LogLevel.Information, Message = "Listening for IRC clients over TLS on {EndPoint}")]
+    public static partial void ListeningIrcTls(ILogger logger, IPEndPoint endPoint);
 
     [LoggerMessage(EventId = OpenedEvent, Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteAddress}")]
     public static partial void Opened(ILogger logger, ConnectionId connectionId, string remoteAddress);

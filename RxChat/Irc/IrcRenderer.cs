@@ -134,8 +134,8 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
     {
         SaidMessage said => [.. IrcText.Split(said.Text, Budget($"{Prefix(said.From)} PRIVMSG {door.Channel} :"))
             .Select(piece => $"{Prefix(said.From)} PRIVMSG {door.Channel} :{piece}")],
-        ActedMessage acted => [.. IrcText.Split(acted.Action, Budget($"{Prefix(acted.From)} PRIVMSG {door.Channel} :", "\x01ACTION \x01".Length))
-            .Select(piece => $"{Prefix(acted.From)} PRIVMSG {door.Channel} :\x01ACTION {piece}\x01")],
+        ActedMessage acted => [.. IrcText.Split(acted.Action, Budget($"{Prefix(acted.From)} PRIVMSG {door.Channel} :", "\u0001ACTION \u0001".Length))
+            .Select(piece => $"{Prefix(acted.From)} PRIVMSG {door.Channel} :\u0001ACTION {piece}\u0001")],
         ArrivedMessage arrived => [$"{Prefix(arrived.Who)} JOIN {door.Channel}"],
         LeftMessage { Reason: null } part => [Cut(part.Words is null ? $"{Prefix(part.Who)} PART {door.Channel}" : $"{Prefix(part.Who)} PART {door.Channel} :{part.Words}")],
         LeftMessage quit => [Cut($"{Prefix(quit.Who)} QUIT :{LeftWhy(quit)}")],
