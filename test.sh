@@ -15,6 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 needs=(
   "Redis|redis-server|redis-server|redis-server"
   "OpenSsl|openssl|openssl|"
+  "IrcClient|ii|ii|"
 )
 
 say() { printf 'test.sh: %s\n' "$*" >&2; }

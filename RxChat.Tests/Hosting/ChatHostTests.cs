@@ -52,6 +52,39 @@ public class ChatHostTests
     }
 
     [Test]
+    public async Task Host_IrcPortInUse_PrintsOneLineNamingItAndExits1()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (status, output, error) = await RunAsync("--port", "0", "--irc-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status, Is.EqualTo(1));
+            Assert.That(error.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), error);
+            Assert.That(error, Does.StartWith($"rxchat: cannot listen on 127.0.0.1:{port}: "));
+            Assert.That(output, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Host_WithAnIrcDoor_SaysWhereEachDoorListensAndServesIrcThere()
+    {
+        await using var host = await HostProcess.StartAsync(["--port", "0", "--irc-port", "0", "--irc-server-name", "irc.test"]);
+        var irc = await host.ListeningIrcAsync(TimeSpan.FromSeconds(10));
+        await using var alice = await IrcClient.RegisterAsync(irc, "alice");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(host.Output, Is.EqualTo(new[] { $"listening on {host.EndPoint}", $"listening on {irc} (irc)" }));
+            Assert.That(irc.Port, Is.Not.EqualTo(host.EndPoint.Port));
+            Assert.That(alice.Burst[1], Does.StartWith(":irc.test 001 alice "));
+        });
+    }
+
+    [Test]
     public async Task Host_PortInUse_PrintsOneLineAndExits1()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);

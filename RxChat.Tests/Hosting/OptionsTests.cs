@@ -128,4 +128,31 @@ public class OptionsTests
     {
         Assert.That(() => Read(option, value), Throws.InstanceOf<FormatException>().With.Message.Contains(option));
     }
+
+    [Test]
+    public void IrcOptions_FromTheCommandLine_AreRead()
+    {
+        var options = Read("--irc-port", "6667", "--irc-channel", "#Lobby", "--irc-server-name", "chat.example.org");
+
+        Assert.That(options, Is.EqualTo(new ChatServerOptions { IrcPort = 6667, IrcChannel = "#Lobby", IrcServerName = "chat.example.org" }));
+    }
+
+    [Test]
+    public void IrcServerName_ByDefault_IsAHostNameIrcCanCarry()
+    {
+        Assert.That(new ChatServerOptions().IrcServerName, Does.Match("^[^ :]+$"));
+    }
+
+    [TestCase("--irc-port", "65536")]
+    [TestCase("--irc-channel", "rxchat")]
+    [TestCase("--irc-channel", "#two words")]
+    [TestCase("--irc-channel", "#a,b")]
+    [TestCase("--irc-channel", "#")]
+    [TestCase("--irc-server-name", "my server")]
+    [TestCase("--irc-server-name", ":colon")]
+    [TestCase("--irc-tls-port", "6697")]
+    public void IrcOptions_Bad_NameTheOption(string option, string value)
+    {
+        Assert.That(() => Read(option, value), Throws.InstanceOf<FormatException>().With.Message.Contains(option));
+    }
 }

@@ -517,4 +517,31 @@ public class IrcDoorTests
             Assert.That(entered, Is.EqualTo(new[] { "alice", "bob" }));
         }
     }
+
+    [Test]
+    public async Task OverTls_AnIrcClientChatsWithAPlainLineClient(CancellationToken cancellationToken)
+    {
+        using var certificates = TestCertificates.Create();
+        await using var server = TestServer.Start(new ChatServerOptions
+        {
+            IrcTlsPort = 0, IrcServerName = Server, TlsCertificate = certificates.CertFile, TlsKey = certificates.KeyFile,
+        });
+        await using var bob = await server.EnterAsync("bob");
+        await using var alice = await IrcClient.ConnectTlsAsync(server.IrcTlsEndPoint!, certificates.Authority, "alice", cancellationToken);
+        await alice.RegisterAsync();
+        await bob.ExpectAsync("alice has arrived");
+
+        await alice.SendAsync("PRIVMSG #rxchat :hi bob, over TLS");
+        var bobHeard = await bob.ReadLineAsync();
+        await bob.SendAsync("hi alice, in the clear");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(server.IrcEndPoint, Is.Null, "no plain IRC door was asked for");
+            Assert.That(alice.Line.RemoteCertificate!.Thumbprint, Is.EqualTo(certificates.ServerThumbprint));
+            Assert.That(bobHeard, Is.EqualTo("alice: hi bob, over TLS"));
+            Assert.That(await alice.ReadLineAsync(), Is.EqualTo(":bob!nc@127.0.0.1 PRIVMSG #rxchat :hi alice, in the clear"));
+        });
+    }
 }
+

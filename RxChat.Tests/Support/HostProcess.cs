@@ -16,6 +16,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly List<string> _errors = [];
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<IPEndPoint> _listeningTls = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<IPEndPoint> _listeningIrc = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private HostProcess(Process process) => _process = process;
 
@@ -25,6 +26,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>Waits until the server prints <c>listening on HOST:PORT (tls)</c> (the line after the line door's); returns where.</summary>
     public Task<IPEndPoint> ListeningTlsAsync(TimeSpan timeout) => _listeningTls.Task.WaitAsync(timeout);
+
+    /// <summary>Waits until the server prints <c>listening on HOST:PORT (irc)</c>; returns where.</summary>
+    public Task<IPEndPoint> ListeningIrcAsync(TimeSpan timeout) => _listeningIrc.Task.WaitAsync(timeout);
 
     /// <summary>Waits until the server prints <c>listening on HOST:PORT</c>; returns where.</summary>
     public Task<IPEndPoint> ListeningAsync(TimeSpan timeout) => _listening.Task.WaitAsync(timeout);
@@ -207,14 +211,19 @@ internal sealed partial class HostProcess : IAsyncDisposable
             _output.Add(line);
         }
 
-        // "listening on HOST:PORT" for the line door; "listening on HOST:PORT (tls)" for the line door over TLS.
-        const string prefix = "listening on ", tls = " (tls)";
+        // "listening on HOST:PORT" for the line door; "listening on HOST:PORT (tls)" for the line door over TLS; "(irc)"
+        // for the IRC door.
+        const string prefix = "listening on ", tls = " (tls)", irc = " (irc)";
         if (line.StartsWith(prefix, StringComparison.Ordinal))
         {
             var address = line[prefix.Length..];
             if (address.EndsWith(tls, StringComparison.Ordinal))
             {
                 _listeningTls.TrySetResult(IPEndPoint.Parse(address[..^tls.Length]));
+            }
+            else if (address.EndsWith(irc, StringComparison.Ordinal))
+            {
+                _listeningIrc.TrySetResult(IPEndPoint.Parse(address[..^irc.Length]));
             }
             else if (IPEndPoint.TryParse(address, out var endPoint))
             {

@@ -12,4 +12,7 @@ internal static class Needs
 
     /// <summary>The <c>openssl</c> command (Debian's <c>openssl</c> package), as a TLS client (<c>openssl s_client</c>).</summary>
     public const string OpenSsl = "OpenSsl";
+
+    /// <summary>A real IRC client, Debian's <c>ii</c> (the <c>ii</c> package), driven through its files.</summary>
+    public const string IrcClient = "IrcClient";
 }
