@@ -92,6 +92,7 @@ public class IrcCodecTests
     [TestCase("WHOIS bob", "ask:Whois:bob")]
     [TestCase("WHOIS irc.test bob,carol", "ask:Whois:bob,carol")]
     [TestCase("WHOIS", "echo:431 :No nickname given")]
+    [TestCase("WHOWAS gone", "echo:406 gone :There was no such nickname|369 gone :End of WHOWAS")]
     [TestCase("NAMES", "ask:Names:#rxchat")]
     [TestCase("ISON a b :c", "ask:Ison:a,b,c")]
     [TestCase("USERHOST a b", "ask:Userhost:a,b")]

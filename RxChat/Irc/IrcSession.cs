@@ -73,6 +73,11 @@ internal sealed class IrcSession(IrcDoorSettings door)
             "NAMES" => [Ask(QueryKind.Names, message[0] is { Length: > 0 } names ? names.Split(',')[0] : door.Channel)],
             "WHO" => [Ask(QueryKind.Who, message[0] is { Length: > 0 } mask ? mask : "*")],
             "WHOIS" => Whois(message),
+
+            // No history of nicks is kept; irssi asks after a WHOIS of a nick that is gone.
+            "WHOWAS" => [message[0] is { Length: > 0 } gone
+                ? Reply($"406 {gone} :There was no such nickname", $"369 {gone} :End of WHOWAS")
+                : Reply("431 :No nickname given")],
             "ISON" => message.Params.IsEmpty ? [Reply("461 ISON :Not enough parameters")] : [Ask(QueryKind.Ison, [.. message.Params.SelectMany(p => p.Split(' ', StringSplitOptions.RemoveEmptyEntries))])],
             "USERHOST" => message.Params.IsEmpty ? [Reply("461 USERHOST :Not enough parameters")] : [Ask(QueryKind.Userhost, [.. message.Params.Take(5)])],
             "LIST" => [Ask(QueryKind.List)],
