@@ -213,6 +213,23 @@ public class DoorRulesTests
     // The same clients, names and roster (the sequence number moves on with every entry).
     private static bool Unchanged(ChatStep after, ChatStep before) => after.State == before.State with { Seq = after.State.Seq };
 
+    [Test]
+    public void Quietly_ALineThatWouldBeRefused_DrawsNoAnswer_AndOneThatIsNotIsSaid()
+    {
+        var state = Fold(Line(1), Say(1, "bob"), Irc(2), Say(2, "alice", new Register("~alice")), Say(2, "", new JoinRoom()));
+
+        var toNobody = Apply(state, Say(2, "/msg nobody psst", new Quietly()));
+        var toBob = Apply(state, Say(2, "/msg bob psst", new Quietly()));
+        var unregistered = Fold(Irc(3), Say(3, "hello", new Quietly()));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(toNobody.Deliveries, Is.Empty, "IRC's NOTICE is never answered automatically");
+            Assert.That(Sends(toBob).Select(l => l.Text), Is.EquivalentTo(new[] { "alice (private): psst", "-> bob: psst" }));
+            Assert.That(unregistered.Deliveries, Is.Empty);
+        });
+    }
+
     private static Member Member(ChatStep now, ChatStep then, long id) =>
         RxChat.Core.Member.Of(now.State.Connections.TryGetValue(new ConnectionId(id), out var client) ? client : then.State.Connections[new ConnectionId(id)]);
 

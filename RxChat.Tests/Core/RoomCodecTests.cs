@@ -34,6 +34,50 @@ public class RoomCodecTests
     }
 
     [Test]
+    public void DoorCommands_WrittenByOneNode_ReadByAnotherAsTheSameCommands()
+    {
+        var id = RoomScript.Id(7, 3);
+        DoorCommand[] commands =
+        [
+            new Register("~alice"), new JoinRoom(), new PartRoom(null), new PartRoom("see you"), new QuitRoom(null), new QuitRoom("good night"),
+            new Ask(new DoorQuery(QueryKind.Whois, ["bob", "carol"])), new Ask(new DoorQuery(QueryKind.List, [])),
+            new Echo(["PONG irc.test :x", "324 #rxchat +nt"]), new Echo([]), new Quietly(),
+        ];
+
+        var read = commands.Select(c => (LineReceived)RoomCodec.ReadEvent(RoomCodec.Write(new LineReceived(id, new ReceivedLine("text") { Command = c }))!, 7)).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.Select(r => r.Line.Text), Is.All.EqualTo("text"));
+            Assert.That(read.Select(r => Describe(r.Line.Command!)), Is.EqualTo(commands.Select(Describe)));
+        });
+    }
+
+    [Test]
+    public void ClientWired_AtAnotherDoor_IsReadWithItsDoor()
+    {
+        var id = RoomScript.Id(7, 3);
+        var arrival = new ClientArrived(id, "127.0.0.1:5000", new System.Reactive.Subjects.Subject<OutgoingLine>(), Door.Irc);
+
+        Assert.That(RoomCodec.ReadEvent(RoomCodec.Write(new ClientWired(arrival, null!))!, 7), Is.EqualTo(new ClientConnected(id, "127.0.0.1:5000", Door.Irc)));
+    }
+
+    [TestCase("{\"k\":\"l\",\"c\":1,\"t\":\"x\",\"o\":\"z\"}")]
+    [TestCase("{\"k\":\"l\",\"c\":1,\"t\":\"x\",\"o\":\"a\",\"q\":\"7\",\"n\":[]}")]
+    public void DoorCommand_Unknown_IsAFormatException(string payload)
+    {
+        Assert.That(() => RoomCodec.ReadEvent(payload, 1), Throws.InstanceOf<FormatException>());
+    }
+
+    // Records holding arrays compare them by reference: compare what they say.
+    private static string Describe(DoorCommand command) => command switch
+    {
+        Ask ask => $"Ask {ask.Query.Kind} {string.Join(',', ask.Query.Names)}",
+        Echo echo => $"Echo {string.Join('|', echo.Lines)}",
+        _ => command.ToString(),
+    };
+
+    [Test]
     public void LocalEvents_NeverLeaveTheNode()
     {
         Assert.That(

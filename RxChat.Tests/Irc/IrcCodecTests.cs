@@ -75,7 +75,8 @@ public class IrcCodecTests
     [TestCase("PRIVMSG #rxchat", "echo:412 :No text to send")]
     [TestCase("NOTICE #other :x", "echo:")]
     [TestCase("NOTICE", "echo:")]
-    [TestCase("NOTICE #rxchat :heads up", "line:heads up")]
+    [TestCase("NOTICE #rxchat :heads up", "quiet:heads up")]
+    [TestCase("NOTICE bob :psst", "quiet:/msg bob psst")]
     [TestCase("JOIN #rxchat,#other", "join", "echo:403 #other :No such channel")]
     [TestCase("JOIN", "echo:461 JOIN :Not enough parameters")]
     [TestCase("JOIN 0", "part:")]
@@ -216,6 +217,7 @@ public class IrcCodecTests
     {
         null => $"line:{line.Text}",
         Echo echo => $"echo:{string.Join('|', echo.Lines)}",
+        Quietly => $"quiet:{line.Text}",
         Register register => $"register:{line.Text}:{register.User}",
         JoinRoom => "join",
         PartRoom part => $"part:{part.Words}",

@@ -167,6 +167,18 @@ public class IrcDoorTests
     }
 
     [Test]
+    public async Task Notice_ToANickThatIsNotThere_IsNeverAnswered()
+    {
+        await using var server = Start();
+        await using var alice = await Register(server, "alice");
+
+        await alice.SendAsync("NOTICE nobody :are you there?", "PRIVMSG nobody :are you there?", "PING :end");
+        var lines = await alice.ReadThroughAsync(l => l.EndsWith(":end", StringComparison.Ordinal));
+
+        Assert.That(lines, Is.EqualTo(new[] { $":{Server} 401 alice nobody :No such nick/channel", $":{Server} PONG {Server} :end" }), "only the PRIVMSG gets 401");
+    }
+
+    [Test]
     public async Task Renames_BothWays_AreNickAtTheIrcDoorAndKnownAsAtTheLineDoor()
     {
         await using var server = Start();

@@ -179,12 +179,17 @@ internal static class ChatRules
         var text = Sanitiser.Sanitise(e.Line.Text);
         return e.Line.Command switch
         {
+            Quietly => Unanswered(Receive(state, e with { Line = e.Line with { Command = null } }), client),
             { } command => DoorRules.Run(state, client, command, text),
             _ when client.Door != Door.Line && !client.IsNamed => Reply(state, client, Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
             _ when client.IsNamed => Chat(state, client, text),
             _ => Enter(state, client, text),
         };
     }
+
+    // A step without the errors it would have sent the sender.
+    private static ChatStep Unanswered(ChatStep step, Client sender) =>
+        step with { Deliveries = [.. step.Deliveries.Where(d => d is not Send { Line.Message: ErrorMessage } send || send.To.Id != sender.Id)] };
 
     /// <summary>An error line for one client, with what went wrong, for the doors that say it in their own terms.</summary>
     public static OutgoingLine Error(string text, ErrorKind kind, string? subject = null) => new(text) { Message = new ErrorMessage(kind, subject) };

@@ -28,6 +28,12 @@ internal sealed record Ask(DoorQuery Query) : DoorCommand;
 /// <summary>Lines to send back to the connection in its order (a reply the door makes itself), never sent to the room.</summary>
 internal sealed record Echo(ImmutableArray<string> Lines) : DoorCommand;
 
+/// <summary>
+/// The line's text as it is, but a refusal of it is not answered: IRC's <c>NOTICE</c>, which must never draw an
+/// automatic reply (RFC 2812 §3.3.2; PROTOCOL.md, IRC door).
+/// </summary>
+internal sealed record Quietly : DoorCommand;
+
 /// <summary>A door's question about the room.</summary>
 /// <param name="Kind">What it asks.</param>
 /// <param name="Names">The names or masks it asks about, as given.</param>

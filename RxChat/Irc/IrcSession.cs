@@ -228,7 +228,9 @@ internal sealed class IrcSession(IrcDoorSettings door)
             action = true;
         }
 
-        return [.. targets.Split(',').Select(target => To(target, text, action, notice))];
+        return [.. targets.Split(',').Select(target => To(target, text, action, notice) is var line && notice && line.Command is null
+            ? line with { Command = new Quietly() }
+            : line)];
     }
 
     private ReceivedLine To(string target, string text, bool action, bool notice)

@@ -120,6 +120,9 @@ internal static class RoomCodec
                 json.WriteString("q", ask.Query.Kind.ToString());
                 WriteStrings(json, "n", ask.Query.Names);
                 break;
+            case Quietly:
+                json.WriteString("o", "n");
+                break;
             case Echo echo:
                 json.WriteString("o", "e");
                 WriteStrings(json, "e", echo.Lines);
@@ -154,6 +157,7 @@ internal static class RoomCodec
         "q" => new QuitRoom(Words(root)),
         "a" => new Ask(new DoorQuery(Known<QueryKind>(root.GetProperty("q").GetString()!), Strings(root, "n"))),
         "e" => new Echo(Strings(root, "e")),
+        "n" => new Quietly(),
         _ => throw new FormatException($"unknown door command '{kind}'"),
     };
 
