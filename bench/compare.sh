@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # RxChat against the book's Go chat server (gopl.io ch8, ../shared/bench/gochat), measured by the neutral load
-# harness ../shared/bench/chatload, side by side in one run. Writes docs/benchmarks.md, docs/fanout.csv and
-# docs/fanout.png.
+# harness ../shared/bench/chatload, side by side in one run; and RxChat's idle connections plain and over TLS
+# (bench/IdleLoad; chatload speaks no TLS). Writes docs/benchmarks.md, docs/fanout.csv and docs/fanout.png.
 #
-#   bench/compare.sh                 # the full comparison, medians of 3 runs (about 15 minutes on 2 cores)
+#   bench/compare.sh                 # the full comparison, medians of 3 runs (about 30 minutes on 2 cores)
 #   bench/compare.sh --runs 5        # medians of 5
 #   bench/compare.sh --quick         # a smoke test: 1 run, small loads; writes to a temporary folder instead of docs/
+#   bench/compare.sh --only-tls      # only the idle connections over TLS: replaces that section of docs/benchmarks.md
 #
 # Options: --runs N (default 3), --sweep-runs N (runs per point of the client-count sweep; default: --runs),
-# --no-sweep, --no-cluster (skip the table of a room on 1, 2 and 3 nodes on one Redis), --quick, --out DIR (where
-# the report goes; default docs), --shared DIR (default ../shared), --keep (keep the temporary folder with every
-# run's output and server log).
+# --no-sweep, --no-cluster (skip the table of a room on 1, 2 and 3 nodes on one Redis), --no-tls (skip the idle
+# connections over TLS), --only-tls, --quick, --out DIR (where the report goes; default docs), --shared DIR (default
+# ../shared), --keep (keep the temporary folder with every run's output and server log).
 #
 # Every run starts a fresh server; the two servers alternate (the order flips every run); the server runs on
-# core 1 and the harness on core 0 (taskset). Needs: the .NET SDK, Go >= 1.19 (built offline), python3, taskset.
+# core 1 and the harness on core 0 (taskset). Needs: the .NET SDK, Go >= 1.19 (built offline), python3, taskset
+# (--only-tls: the .NET SDK and python3).
 # Binaries go to a temporary folder, never into the repository. Loopback only.
 set -euo pipefail
 
@@ -24,6 +26,8 @@ runs=3
 sweep_runs=
 sweep=1
 cluster=1
+tls=1
+only_tls=0
 quick=0
 keep=0
 out_dir=docs
@@ -34,33 +38,51 @@ while [ $# -gt 0 ]; do
     --sweep-runs) sweep_runs=$2; shift 2 ;;
     --no-sweep) sweep=0; shift ;;
     --no-cluster) cluster=0; shift ;;
+    --no-tls) tls=0; shift ;;
+    --only-tls) only_tls=1; shift ;;
     --quick) quick=1; runs=1; shift ;;
     --out) out_dir=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 sweep_runs=${sweep_runs:-$runs}
 case "$runs$sweep_runs" in *[!0-9]*|'') echo "compare.sh: --runs and --sweep-runs take a number" >&2; exit 2 ;; esac
 [ "$runs" -ge 1 ] || { echo "compare.sh: --runs must be at least 1" >&2; exit 2; }
+if [ "$only_tls" -eq 1 ]; then
+  [ "$tls" -eq 1 ] || { echo "compare.sh: --only-tls and --no-tls contradict each other" >&2; exit 2; }
+  sweep=0; cluster=0
+fi
 
 # Go builds the harness and the seed's server; a fresh machine of this kind lacks it, and Debian has it.
-if ! command -v go >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+if [ "$only_tls" -eq 0 ] && ! command -v go >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   echo "compare.sh: installing Go (apt-get install golang-go)" >&2
   { apt-get update -qq && apt-get install -y -qq golang-go; } >/dev/null 2>&1 || true
 fi
-for tool in dotnet go python3 taskset ss; do
+tools=(dotnet python3)
+[ "$only_tls" -eq 1 ] || tools+=(go taskset ss)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || { echo "compare.sh: $tool is not on PATH" >&2; exit 1; }
 done
-[ -d "$shared/bench/chatload" ] && [ -d "$shared/bench/gochat" ] ||
-  { echo "compare.sh: no chatload/gochat under $shared/bench (pass --shared DIR)" >&2; exit 1; }
-shared=$(cd "$shared" && pwd)
+if [ "$only_tls" -eq 0 ]; then
+  [ -d "$shared/bench/chatload" ] && [ -d "$shared/bench/gochat" ] ||
+    { echo "compare.sh: no chatload/gochat under $shared/bench (pass --shared DIR)" >&2; exit 1; }
+  shared=$(cd "$shared" && pwd)
+fi
+if [ "$only_tls" -eq 1 ] && [ ! -f "$out_dir/benchmarks.md" ]; then
+  echo "compare.sh: --only-tls replaces a section of $out_dir/benchmarks.md, which does not exist" >&2; exit 1
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rxchat-bench.XXXXXX")
 mkdir -p "$work/bin" "$work/logs"
-if [ "$quick" -eq 1 ] && [ "$out_dir" = docs ]; then out_dir=$work/report; fi
+if [ "$quick" -eq 1 ] && [ "$out_dir" = docs ]; then
+  out_dir=$work/report
+  mkdir -p "$out_dir"
+  # --only-tls replaces one section of a report: a copy of the real one.
+  if [ "$only_tls" -eq 1 ]; then cp docs/benchmarks.md "$out_dir/"; fi
+fi
 mkdir -p "$out_dir"
 server_pid=
 cleanup() {
@@ -70,14 +92,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Each side holds one descriptor per client (2,000 in the idle run) plus its own.
+# Each side holds one descriptor per client (5,000 in the TLS idle run) plus its own.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 # Pinning: server on core 1, harness on core 0, when there are two cores.
-if [ "$(nproc)" -ge 2 ]; then
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
   pin_server=(taskset -c 1); pin_harness=(taskset -c 0); pinning="server on core 1, harness on core 0 (taskset)"
+  server_cpu=(--server-cpu 1)
 else
-  pin_server=(); pin_harness=(); pinning="none (one core)"
+  pin_server=(); pin_harness=(); pinning="none (one core)"; server_cpu=()
 fi
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -111,10 +134,16 @@ log "building RxChat (Release), chatload and gochat into $work"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet publish "$root/RxChat/RxChat.csproj" -c Release -o "$work/rxchat" -v quiet -nologo >"$work/logs/build-rxchat.log" 2>&1 ||
   { cat "$work/logs/build-rxchat.log" >&2; exit 1; }
-(cd "$shared/bench/chatload" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o "$work/bin/chatload" .)
-(cd "$shared/bench/gochat" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$work/bin/gochat" .)
-dotnet build "$root/bench/Plot/Plot.csproj" -c Release -o "$work/plot" -v quiet -nologo >"$work/logs/build-plot.log" 2>&1 ||
-  { cat "$work/logs/build-plot.log" >&2; exit 1; }
+if [ "$only_tls" -eq 0 ]; then
+  (cd "$shared/bench/chatload" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o "$work/bin/chatload" .)
+  (cd "$shared/bench/gochat" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$work/bin/gochat" .)
+  dotnet build "$root/bench/Plot/Plot.csproj" -c Release -o "$work/plot" -v quiet -nologo >"$work/logs/build-plot.log" 2>&1 ||
+    { cat "$work/logs/build-plot.log" >&2; exit 1; }
+fi
+if [ "$tls" -eq 1 ]; then
+  dotnet publish "$root/bench/IdleLoad/IdleLoad.csproj" -c Release -o "$work/idleload" -v quiet -nologo >"$work/logs/build-idleload.log" 2>&1 ||
+    { cat "$work/logs/build-idleload.log" >&2; exit 1; }
+fi
 if [ "$cluster" -eq 1 ] && ! command -v redis-server >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     log "installing redis-server (apt-get install redis-server) for the cluster table"
@@ -262,8 +291,10 @@ if [ "$quick" -eq 1 ]; then
   m_fanout=500 m_paced=100 m_low=30 c_idle=300 m_slow=300 m_flood=500 churn_for=3s sweep_deliveries=50000
 fi
 sweep_clients=(10 30 100 300 1000)
+tls_clients=1000,5000
+if [ "$quick" -eq 1 ]; then tls_clients=300; fi
 
-for run in $(seq "$runs"); do
+[ "$only_tls" -eq 1 ] || for run in $(seq "$runs"); do
   log "run $run of $runs"
   both fanout "$run" 100 --outbox-capacity 0 -- -scenario fanout -c 100 -s 10 -m "$m_fanout" -timeout 300s
   both latency "$run" 100 -- -scenario fanout -c 100 -s 10 -m "$m_paced" -rate 100
@@ -275,7 +306,7 @@ for run in $(seq "$runs"); do
 done
 
 # Lines per socket write, on separate unpaced fan-out runs with the write system calls counted (not timed).
-if [ "$counter" != none ]; then
+if [ "$only_tls" -eq 0 ] && [ "$counter" != none ]; then
   both writes 1 100 --outbox-capacity 0 -- -scenario fanout -c 100 -s 10 -m "$m_fanout" -timeout 300s
 fi
 
@@ -338,6 +369,34 @@ if [ "$cluster" -eq 1 ]; then
   done
 fi
 
+# Idle connections plain and over TLS, RxChat alone: bench/IdleLoad starts a fresh server for each run, client
+# count and door (on the server's core), with a self-signed certificate of its own, and measures from the harness's.
+if [ "$tls" -eq 1 ]; then
+  log "idle connections, plain and over TLS: $tls_clients clients, $runs runs"
+  tls_args=(--clients "$tls_clients" --runs "$runs" "${server_cpu[@]}")
+  rc=0
+  timeout 7200 "${pin_harness[@]}" dotnet "$work/idleload/IdleLoad.dll" --server "$work/rxchat/RxChat.dll" "${tls_args[@]}" \
+    >"$work/logs/tlsidle.out" 2>"$work/logs/tlsidle.err" || rc=$?
+  python3 - "$results" "$rc" "$work/logs/tlsidle.out" "$work/logs/tlsidle.err" "${tls_args[*]}" <<'EOF'
+import json, sys
+path, rc, out, err, args = sys.argv[1:]
+rows = []
+for line in open(out, errors="replace"):
+    try:
+        rows.append(json.loads(line))
+    except ValueError:
+        pass
+if not rows:
+    rows = [{"row": "tlsidle", "server": "rxchat", "door": "?", "clients": 0, "run": 0, "ok": False,
+             "harness_output": open(err, errors="replace").read().splitlines()[-20:]}]
+with open(path, "a") as f:
+    for r in rows:
+        r.update({"harness_rc": int(rc), "harness_args": args})
+        f.write(json.dumps(r) + "\n")
+EOF
+  grep -v '^$' "$work/logs/tlsidle.err" | while IFS= read -r line; do log "$line"; done
+fi
+
 log "writing $out_dir/benchmarks.md"
 machine=$work/machine.json
 python3 - "$machine" <<EOF
@@ -353,7 +412,7 @@ info = {
     "commit": "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)",
     "dirty": "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | head -c 1)" != "",
     "dotnet": "$(dotnet --version)",
-    "go": "$(go version | awk '{ print $3 }')",
+    "go": "$(command -v go >/dev/null 2>&1 && go version | awk '{ print $3 }' || echo 'no Go')",
     "runs": $runs,
     "sweep_runs": $([ "$sweep" -eq 1 ] && echo "$sweep_runs" || echo 0),
     "quick": $([ "$quick" -eq 1 ] && echo True || echo False),
@@ -363,7 +422,11 @@ info = {
 }
 json.dump(info, open(sys.argv[1], "w"))
 EOF
-python3 "$root/bench/report.py" "$results" "$machine" "$out_dir"
+if [ "$only_tls" -eq 1 ]; then
+  python3 "$root/bench/report.py" --section tls "$results" "$machine" "$out_dir"
+else
+  python3 "$root/bench/report.py" "$results" "$machine" "$out_dir"
+fi
 if [ "$sweep" -eq 1 ]; then
   dotnet "$work/plot/Plot.dll" "$out_dir/fanout.csv" "$out_dir/fanout.png"
 fi

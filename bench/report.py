@@ -2,8 +2,11 @@
 """Turns bench/compare.sh's runs (one JSON object per line) into OUT/benchmarks.md and OUT/fanout.csv.
 
 Usage: report.py RESULTS.jsonl MACHINE.json OUT_DIR
+       report.py --section tls RESULTS.jsonl MACHINE.json OUT_DIR   (replaces only the section on idle connections over
+                                                                    TLS in OUT/benchmarks.md: compare.sh --only-tls)
 """
 import json
+import re
 import statistics
 import sys
 
@@ -84,7 +87,130 @@ def problems(r):
     return found
 
 
+TLS_TITLE = "## Idle connections over TLS"
+
+
+def tls_section(results, machine):
+    """The section on idle connections plain and over TLS (bench/IdleLoad), as lines; none without such runs."""
+    rows = [r for r in results if r.get("row") == "tlsidle"]
+    if not rows:
+        return []
+    md = []
+    w = md.append
+    counts = sorted({r["clients"] for r in rows if r.get("clients")})
+
+    def runs(door, clients):
+        return [r for r in rows if r.get("door") == door and r.get("clients") == clients]
+
+    def first(key):
+        return next((r[key] for r in rows if r.get(key)), None)
+
+    w(TLS_TITLE)
+    w("")
+    w(f"RxChat alone (chatload and the Go server speak no TLS): `bench/IdleLoad {first('harness_args') or ''}` starts a "
+      f"fresh server for every run, client count and door (`--port 0 --tls-port 0` with a self-signed ECDSA P-256 "
+      f"certificate it makes, and `{machine['rxchat_options']}`); its clients connect as chatload's idle scenario's do "
+      f"(64 at a time, over TLS each after its handshake, named c0, c1, ..., reading everything they are sent), and "
+      f"once nothing has arrived for a second (the C²/2 arrival notices have drained) and 5 s more have passed, the "
+      f"server's memory is read again. Per connection: resident memory (VmRSS) grown, as chatload's `bytes_per_conn`; "
+      f"the part of it that is not mapped files (RssAnon); the managed heap grown, each heap read after a full "
+      f"collection asked for through the server's diagnostics port. TLS: {first('tls_protocol') or '?'}, "
+      f"{first('tls_cipher') or '?'}. Medians of {machine['runs']} runs, (min–max) after them.")
+    w("")
+    quick = " **(--quick smoke test: small loads, not comparable)**" if machine["quick"] else ""
+    w(f"- Date: {machine['date']}; commit `{machine['commit']}`{' with uncommitted changes' if machine['dirty'] else ''}{quick}; "
+      f"load average (1 min) before and after: {machine.get('load_before', '?')}, {machine.get('load_after', '?')}")
+    w(f"- Machine: {machine['nproc']} CPUs (`nproc`), {machine['cpu']}, {machine['memory']} memory, Linux {machine['kernel']}; "
+      f".NET SDK {machine['dotnet']}; pinning: {machine['pinning']}")
+    w("")
+    w("| clients | door | resident memory per connection, bytes | of it not mapped files (RssAnon) | managed heap per connection, bytes | arrivals settled after, s | server threads |")
+    w("|---:|---|---:|---:|---:|---:|---:|")
+    for c in counts:
+        for door in ("plain", "tls"):
+            d = runs(door, c)
+            if d:
+                w(f"| {c:,} | {'TLS' if door == 'tls' else door} | {spread(d, 'bytes_per_conn')} | {spread(d, 'anon_bytes_per_conn')} | "
+                  f"{spread(d, 'gc_bytes_per_conn')} | {spread(d, 'ready_s', 1.0, 1)} | {spread(d, 'threads_after')} |")
+        plain, tls = runs("plain", c), runs("tls", c)
+
+        def extra(key):
+            a, b = median(tls, key), median(plain, key)
+            return f"{a - b:,.0f}" if a is not None and b is not None else "–"
+
+        if plain and tls:
+            w(f"| {c:,} | TLS − plain | {extra('bytes_per_conn')} | {extra('anon_bytes_per_conn')} | {extra('gc_bytes_per_conn')} | | |")
+    w("")
+
+    # The cost of one more connection, from the smallest client count to the largest: fixed costs (libraries paged
+    # in, the first handshake's) cancel out.
+    if len(counts) >= 2:
+        lo, hi = counts[0], counts[-1]
+
+        def marginal(door, key, scale):
+            a, b = median(runs(door, hi), key), median(runs(door, lo), key)
+            return (a - b) * scale / (hi - lo) if a is not None and b is not None else None
+
+        rss = {d: marginal(d, "rss_after_kb", 1024) for d in ("plain", "tls")}
+        gc = {d: marginal(d, "gc_heap_after", 1) for d in ("plain", "tls")}
+        if all(v is not None for v in rss.values()):
+            w(f"From {lo:,} to {hi:,} clients each further connection cost {fmt(rss['plain'])} bytes resident plain and "
+              f"{fmt(rss['tls'])} over TLS ({fmt(gc['plain'])} and {fmt(gc['tls'])} of managed heap): the servers' memory "
+              f"after, medians, difference over the difference in clients.")
+            w("")
+
+    big = counts[-1]
+    plain, tls = runs("plain", big), runs("tls", big)
+    resident = (median(tls, "bytes_per_conn") or 0) - (median(plain, "bytes_per_conn") or 0)
+    managed = (median(tls, "gc_bytes_per_conn") or 0) - (median(plain, "gc_bytes_per_conn") or 0)
+    if plain and tls:
+        w(f"**Why TLS costs more.** At {big:,} clients an idle TLS connection holds {resident / 1024:,.0f} KB more than a "
+          f"plain one, and only {managed / 1024:,.1f} KB of that is managed: the `SslStream` and its handles, but no "
+          f"buffer, since RxChat's read side waits with a zero-byte read and `SslStream` gives its buffer back to the "
+          f"pool when it is empty. The rest is native memory: OpenSSL's state for the connection (its `SSL` object and "
+          f"session, the record layer's read and write buffers, which OpenSSL keeps between records unless "
+          f"`SSL_MODE_RELEASE_BUFFERS` is set, and .NET neither sets it nor offers a way to; the buffers between "
+          f"OpenSSL and `SslStream`) and the C heap around them. Nothing cheap in RxChat reduces it. Tried by hand "
+          f"(`bench/IdleLoad --clients 1000 --doors tls`, 3 runs each, 2026-12-06, 57 KB per connection as it is): "
+          f"`SSL_MODE_RELEASE_BUFFERS` forced on for every connection through an interposed library (not something "
+          f"to ship: RxChat could set it only through `SslStream`'s private fields) gave 37 KB; `MALLOC_ARENA_MAX=2` "
+          f"or a `malloc_trim` every second, no change (nor `MALLOC_ARENA_MAX=2` at 5,000 clients); "
+          f"`AllowTlsResume = false` (no session tickets) 67 KB, more; a 16 KB burst received by every client "
+          f"(`--burst 16`) adds about 4 KB to each TLS connection and nothing to a plain one.")
+        w("")
+
+    keys = ["connected", "ready_s", "lines_drained", "bytes_per_conn", "anon_bytes_per_conn", "gc_bytes_per_conn",
+            "rss_before_kb", "rss_after_kb", "gc_heap_before", "gc_heap_after", "threads_after", "server_cpu_s"]
+    w("| clients | door | run | " + " | ".join(keys) + " | problems |")
+    w("|---:|---|---:|" + "---:|" * len(keys) + "---|")
+    for r in sorted(rows, key=lambda r: (r.get("clients", 0), r.get("door", ""), r.get("run", 0))):
+        cells = [fmt(r.get(k), 1 if isinstance(r.get(k), float) and abs(r.get(k)) < 1000 and r.get(k) != int(r.get(k)) else 0)
+                 if r.get(k) is not None else "–" for k in keys]
+        w(f"| {r.get('clients', 0):,} | {r.get('door', '?')} | {r.get('run', '?')} | " + " | ".join(cells) +
+          f" | {'; '.join(problems(r)) or '–'} |")
+    w("")
+    return md
+
+
+def replace_section(path, lines):
+    """Puts the TLS section into the report at path: in place of the one there, else before its anomalies."""
+    text = open(path).read()
+    section = "\n".join(lines)
+    found = re.search(rf"^{re.escape(TLS_TITLE)}\n.*?(?=^## |\Z)", text, re.M | re.S)
+    if found:
+        text = text[:found.start()] + section + "\n" + text[found.end():]
+    else:
+        anomalies = re.search(r"^## Anomalies$", text, re.M)
+        at = anomalies.start() if anomalies else len(text)
+        text = text[:at] + section + "\n" + text[at:]
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main():
+    if sys.argv[1] == "--section":
+        results, machine, out = load(sys.argv[3]), json.load(open(sys.argv[4])), sys.argv[5]
+        replace_section(f"{out}/benchmarks.md", tls_section(results, machine))
+        return
     results, machine, out = load(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3]
     by = {}
     for r in results:
@@ -319,6 +445,8 @@ def main():
               f"nothing grows with the number of clients or nodes.")
             w("")
 
+    md.extend(tls_section(results, machine))
+
     w("## Anomalies")
     w("")
     bad = [r for r in results if problems(r)]
@@ -329,7 +457,8 @@ def main():
           "The Go server has no signal handler, so its exit status 143 after SIGTERM is normal; RxChat should exit 0.")
         w("")
         for r in sorted(bad, key=lambda r: (r["row"], r["server"], r["run"])):
-            w(f"- **{r['row']}, {r['server']}, run {r['run']}**: {'; '.join(problems(r))}")
+            what = f"{r['row']} ({r.get('door')}, {r.get('clients', 0):,} clients)" if r.get("door") else r["row"]
+            w(f"- **{what}, {r['server']}, run {r['run']}**: {'; '.join(problems(r))}")
             if r.get("harness_output"):
                 w("  harness output (no JSON line): `" + " / ".join(r["harness_output"][-5:]) + "`")
             if r.get("server_stderr_lines"):
