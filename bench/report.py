@@ -114,8 +114,9 @@ def tls_section(results, machine):
       f"once nothing has arrived for a second (the C²/2 arrival notices have drained) and 5 s more have passed, the "
       f"server's memory is read again. Per connection: resident memory (VmRSS) grown, as chatload's `bytes_per_conn`; "
       f"the part of it that is not mapped files (RssAnon); the managed heap grown, each heap read after a full "
-      f"collection asked for through the server's diagnostics port. TLS: {first('tls_protocol') or '?'}, "
-      f"{first('tls_cipher') or '?'}. Medians of {machine['runs']} runs, (min–max) after them.")
+      f"collection asked for through the server's diagnostics port. TLS: "
+      f"{(first('tls_protocol') or '?').replace('Tls1', 'TLS 1.')}, {first('tls_cipher') or '?'}. Medians of "
+      f"{machine['runs']} runs, (min–max) after them.")
     w("")
     quick = " **(--quick smoke test: small loads, not comparable)**" if machine["quick"] else ""
     w(f"- Date: {machine['date']}; commit `{machine['commit']}`{' with uncommitted changes' if machine['dirty'] else ''}{quick}; "
@@ -158,6 +159,17 @@ def tls_section(results, machine):
               f"after, medians, difference over the difference in clients.")
             w("")
 
+    # A thread pool that grew (its work waiting for a busy core) holds memory of its own: say so where it happened.
+    threads = {c: values(runs("plain", c) + runs("tls", c), "threads_after") for c in counts}
+    grown = [c for c in counts if threads[c] and max(threads[c]) > 32]
+    if grown:
+        said = "; ".join(f"{min(threads[c]):,}–{max(threads[c]):,} at {c:,} clients" for c in counts if threads[c])
+        w(f"The servers' threads after the arrivals: {said}. Past 32 (the target for 2,000 clients, above) the thread "
+          f"pool added threads while its work waited for the server's one core, which other work on this machine "
+          f"shared (load average {machine.get('load_before', '?')} before, {machine.get('load_after', '?')} after); "
+          f"what those threads hold is in the figures at {', '.join(f'{c:,}' for c in grown)} clients.")
+        w("")
+
     big = counts[-1]
     plain, tls = runs("plain", big), runs("tls", big)
     resident = (median(tls, "bytes_per_conn") or 0) - (median(plain, "bytes_per_conn") or 0)
@@ -170,12 +182,13 @@ def tls_section(results, machine):
           f"session, the record layer's read and write buffers, which OpenSSL keeps between records unless "
           f"`SSL_MODE_RELEASE_BUFFERS` is set, and .NET neither sets it nor offers a way to; the buffers between "
           f"OpenSSL and `SslStream`) and the C heap around them. Nothing cheap in RxChat reduces it. Tried by hand "
-          f"(`bench/IdleLoad --clients 1000 --doors tls`, 3 runs each, 2026-12-06, 57 KB per connection as it is): "
-          f"`SSL_MODE_RELEASE_BUFFERS` forced on for every connection through an interposed library (not something "
-          f"to ship: RxChat could set it only through `SslStream`'s private fields) gave 37 KB; `MALLOC_ARENA_MAX=2` "
-          f"or a `malloc_trim` every second, no change (nor `MALLOC_ARENA_MAX=2` at 5,000 clients); "
-          f"`AllowTlsResume = false` (no session tickets) 67 KB, more; a 16 KB burst received by every client "
-          f"(`--burst 16`) adds about 4 KB to each TLS connection and nothing to a plain one.")
+          f"with `bench/IdleLoad --clients 1000 --doors tls` on 2026-12-06, against 57 KB per connection as it is "
+          f"(median of 3 runs): `SSL_MODE_RELEASE_BUFFERS` forced on for every connection through an interposed "
+          f"library, which is not something to ship (RxChat could set it only through `SslStream`'s private fields), "
+          f"37 to 50 KB in 5 runs, median 40; `MALLOC_ARENA_MAX=2` 56 KB (2 runs, and no change at 5,000 clients "
+          f"either), a `malloc_trim` every second 59 KB (1 run); `AllowTlsResume = false` (no session tickets) 67 KB "
+          f"(3 runs), more. A 16 KB burst received by every client (`--burst 16`, 2 runs) adds about 4 KB to each TLS "
+          f"connection and nothing to a plain one.")
         w("")
 
     keys = ["connected", "ready_s", "lines_drained", "bytes_per_conn", "anon_bytes_per_conn", "gc_bytes_per_conn",
