@@ -61,6 +61,15 @@ public class IrcCodecTests
         Assert.That(IrcText.Split(text, budget), Is.EqualTo(pieces));
     }
 
+    [TestCase("ééé", 5, "éé")]
+    [TestCase("abc def", 5, "abc d")]
+    [TestCase("abc", 10, "abc")]
+    [TestCase("😀a", 3, "")]
+    public void Truncate_CutsAtACharacterBoundaryWithoutLookingForASpace(string text, int budget, string expected)
+    {
+        Assert.That(IrcText.Truncate(text, budget), Is.EqualTo(expected));
+    }
+
     // What the session makes of each line, after NICK alice and USER alice.
     [TestCase("PRIVMSG #rxchat :hello", "line:hello")]
     [TestCase("PRIVMSG #RXCHAT :/quit", "line://quit")]
@@ -118,13 +127,25 @@ public class IrcCodecTests
     [TestCase("USER a 0 * :b", "echo:462 :You may not reregister")]
     [TestCase("NICK al", "register:al:~alice")]
     [TestCase("NICK", "echo:431 :No nickname given")]
+    [TestCase("NICK b*d", "echo:432 b*d :Erroneous nickname")]
+    [TestCase("NICK IRC.test", "echo:432 IRC.test :Erroneous nickname")]
     [TestCase("CAP LIST", "echo:CAP $me LIST :")]
     [TestCase("CAP FOO", "echo:410 FOO :Invalid CAP command")]
+    [TestCase("PRIVMSG #rxchat :{469}", "line:{469}")]
+    [TestCase("PRIVMSG #rxchat :{470}", "echo:417 :Input line was too long")]
+    [TestCase("NOTICE #rxchat :{470}", "echo:")]
+    [TestCase("PRIVMSG #rxchat :\u0001ACTION {460}\u0001", "line:/me {460}")]
+    [TestCase("PRIVMSG #rxchat :\u0001ACTION {461}\u0001", "echo:417 :Input line was too long")]
+    [TestCase("PRIVMSG bob :{473}", "line:/msg bob {473}")]
+    [TestCase("PRIVMSG bob :{474}", "echo:417 :Input line was too long")]
     public void Read_OnceRegistered_EachCommandBecomesWhatTheCoreTakes(string line, params string[] expected)
     {
         var session = Registered();
 
-        Assert.That(session.Read(line).Select(Describe), Is.EqualTo(expected));
+        // {N}: N x's. ":alice!~alice@127.0.0.1 PRIVMSG #rxchat :" is 41 bytes, so 469 fit in 510.
+        static string Expand(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\{(\d+)\}", m => new string('x', int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+
+        Assert.That(session.Read(Expand(line)).Select(Describe), Is.EqualTo(expected.Select(Expand)));
     }
 
     [Test]
@@ -139,6 +160,50 @@ public class IrcCodecTests
     public void Read_BeforeRegistration_OtherCommandsGet451(string line)
     {
         Assert.That(new IrcSession(Door).Read(line).Select(Describe), Is.EqualTo(new[] { "echo:451 :You have not registered" }));
+    }
+
+    [Test]
+    public void Read_AnInvalidNickBeforeRegistration_IsRefusedAtOnce()
+    {
+        var session = new IrcSession(Door);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(session.Read("NICK [away]").Select(Describe), Is.EqualTo(new[] { "echo:432 [away] :Erroneous nickname" }));
+            Assert.That(session.Read("USER a 0 * :A").Select(Describe), Is.EqualTo(new[] { "echo:" }), "no name yet: nothing to register");
+            Assert.That(session.Read("NICK ok").Select(Describe), Is.EqualTo(new[] { "register:ok:~a" }));
+        });
+    }
+
+    [Test]
+    public void Render_RepliesForTheClientAlone_HoldNoControlCharacterAndFitOneLine()
+    {
+        var renderer = new IrcRenderer(Door, "127.0.0.1");
+        var echo = new OutgoingLine("x") { Message = new EchoMessage(["421 FOO\u001b[2J\u0007 :Unknown command", "PONG irc.test :" + new string('y', 600)]) };
+
+        var lines = renderer.Render(echo).Select(l => l.Text).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[0], Is.EqualTo(":irc.test 421 * FOO[2J :Unknown command"));
+            Assert.That(lines.Select(l => System.Text.Encoding.UTF8.GetByteCount(l) + 2), Is.All.LessThanOrEqualTo(512));
+            Assert.That(lines[1], Does.StartWith(":irc.test PONG irc.test :yyy"));
+        });
+    }
+
+    [Test]
+    public void Render_ANotice_IsANoticeAtTheIrcDoor()
+    {
+        var renderer = new IrcRenderer(Door, "127.0.0.1");
+        var alice = new Member(new ConnectionId(1), "alice", RxChat.Core.Door.Irc, "~alice", "127.0.0.1", InRoom: true);
+        var said = new OutgoingLine("alice: hi") { Message = new SaidMessage(alice, "hi", Notice: true) };
+        var told = new OutgoingLine("alice (private): psst") { Message = new PrivateMessage(alice, "bob", "psst", Notice: true) };
+
+        Assert.That(renderer.Render(said).Concat(renderer.Render(told)).Select(l => l.Text), Is.EqualTo(new[]
+        {
+            ":alice!~alice@127.0.0.1 NOTICE #rxchat :hi",
+            ":alice!~alice@127.0.0.1 NOTICE bob :psst",
+        }));
     }
 
     [Test]

@@ -79,6 +79,7 @@ public class IrcDoorTests
     }
 
     [TestCase("al*ice", "432")]
+    [TestCase("irc.test", "432")]
     [TestCase("abcdefghijklmnopqrstuvwxyz0123456", "432")]
     [TestCase("bob", "433")]
     [TestCase("BOB", "433")]
@@ -145,8 +146,8 @@ public class IrcDoorTests
         await using var alice = await Register(server, "alice");
         await bob.ExpectAsync("alice has arrived");
 
-        await alice.SendAsync("PRIVMSG #rxchat :hi bob", "PRIVMSG #rxchat :\u0001ACTION waves\u0001", "PRIVMSG bob :psst", "NOTICE #rxchat :a notice");
-        var bobHeard = await bob.ReadLinesAsync(4);
+        await alice.SendAsync("PRIVMSG #rxchat :hi bob", "PRIVMSG #rxchat :\u0001ACTION waves\u0001", "PRIVMSG bob :psst", "NOTICE #rxchat :a notice", "NOTICE bob :a word");
+        var bobHeard = await bob.ReadLinesAsync(5);
         await bob.SendAsync("hi alice");
         await bob.SendAsync("/me smiles");
         await bob.SendAsync("/msg alice secret");
@@ -155,7 +156,7 @@ public class IrcDoorTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(bobHeard, Is.EqualTo(new[] { "alice: hi bob", "* alice waves", "alice (private): psst", "alice: a notice" }));
+            Assert.That(bobHeard, Is.EqualTo(new[] { "alice: hi bob", "* alice waves", "alice (private): psst", "alice: a notice", "alice (private): a word" }));
             Assert.That(aliceHeard, Is.EqualTo(new[]
             {
                 ":bob!nc@127.0.0.1 PRIVMSG #rxchat :hi alice",
@@ -164,6 +165,23 @@ public class IrcDoorTests
             }), "an IRC client does not get its own channel lines back, and hears the others' as PRIVMSG");
             Assert.That(bobEcho, Is.EqualTo(new[] { "bob: hi alice", "* bob smiles", "-> alice: secret" }), "the line door is as before");
         });
+    }
+
+    [Test]
+    public async Task Notice_ReachesIrcClientsAsANotice()
+    {
+        await using var server = Start();
+        await using var carol = await Register(server, "carol");
+        await using var alice = await Register(server, "alice");
+        await carol.ReadCommandAsync("JOIN");
+
+        await alice.SendAsync("NOTICE #rxchat :to all", "NOTICE carol :to you");
+
+        Assert.That(await carol.ReadLinesAsync(2), Is.EqualTo(new[]
+        {
+            ":alice!~alice@127.0.0.1 NOTICE #rxchat :to all",
+            ":alice!~alice@127.0.0.1 NOTICE carol :to you",
+        }));
     }
 
     [Test]
@@ -325,15 +343,42 @@ public class IrcDoorTests
         await using var alice = await Register(server, "alice");
         await bob.ExpectAsync("alice has arrived");
 
-        var prefix = "PRIVMSG #rxchat :";
+        // 510 bytes and its \r\n is a line; 511 is not. "NOTICE" keeps the 510-byte one clear of the relay bound.
+        var prefix = "NOTICE #rxchat :";
         var longest = prefix + new string('x', 510 - prefix.Length);
-        await alice.SendAsync(longest + "y", longest);
+        await alice.SendAsync(longest + "y", "PRIVMSG #rxchat :fits");
         var refusal = await alice.ReadLineAsync();
 
         Assert.Multiple(async () =>
         {
             Assert.That(refusal, Is.EqualTo($":{Server} 417 alice :Input line was too long"));
-            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: " + longest[prefix.Length..]), "511 bytes without \\r\\n are refused, 510 pass");
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("alice: fits"), "nothing of the long line was kept");
+        });
+    }
+
+    [Test]
+    public async Task Text_UpToWhatFitsWhenRelayed_IsOneLineForEveryone_AndLongerIsRefused()
+    {
+        await using var server = Start();
+        await using var bob = await server.EnterAsync("bob");
+        await using var carol = await Register(server, "carol");
+        await using var alice = await Register(server, "alice");
+        await bob.ExpectAsync("carol has arrived");
+        await bob.ExpectAsync("alice has arrived");
+        await carol.ReadCommandAsync("JOIN");
+
+        // ":alice!~alice@127.0.0.1 PRIVMSG #rxchat :" is 41 bytes: 469 are left of 510.
+        var most = new string('é', 234) + "x";
+        await alice.SendAsync($"PRIVMSG #rxchat :{most}x", $"PRIVMSG #rxchat :{most}");
+        var refusal = await alice.ReadLineAsync();
+        var relayed = await carol.ReadLineAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(refusal, Is.EqualTo($":{Server} 417 alice :Input line was too long"), "470 bytes would not fit when relayed");
+            Assert.That(relayed, Is.EqualTo($":alice!~alice@127.0.0.1 PRIVMSG #rxchat :{most}"));
+            Assert.That(System.Text.Encoding.UTF8.GetByteCount(relayed!) + 2, Is.EqualTo(512));
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo($"alice: {most}"));
         });
     }
 

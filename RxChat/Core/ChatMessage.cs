@@ -35,8 +35,8 @@ internal sealed record WelcomeMessage(Member Self, int Clients) : ChatMessage;
 /// <param name="Members">The room's clients in order of arrival, the newcomer last.</param>
 internal sealed record EnteredMessage(Member Self, ImmutableArray<Member> Members) : ChatMessage;
 
-/// <summary><c>NAME: TEXT</c>: a chat line to everyone.</summary>
-internal sealed record SaidMessage(Member From, string Text) : ChatMessage;
+/// <summary><c>NAME: TEXT</c>: a chat line to everyone; <paramref name="Notice"/> when its sender marked it one (IRC's <c>NOTICE</c>).</summary>
+internal sealed record SaidMessage(Member From, string Text, bool Notice = false) : ChatMessage;
 
 /// <summary><c>* NAME ACTION</c>: a <c>/me</c> to everyone.</summary>
 internal sealed record ActedMessage(Member From, string Action) : ChatMessage;
@@ -57,7 +57,8 @@ internal sealed record RenamedMessage(Member Who, string NewName) : ChatMessage;
 /// <param name="From">The sender.</param>
 /// <param name="To">The recipient's name.</param>
 /// <param name="Text">The text.</param>
-internal sealed record PrivateMessage(Member From, string To, string Text) : ChatMessage;
+/// <param name="Notice">Its sender marked it a notice (IRC's <c>NOTICE</c>).</param>
+internal sealed record PrivateMessage(Member From, string To, string Text, bool Notice = false) : ChatMessage;
 
 /// <summary><c>-&gt; TO: TEXT</c>: a <c>/msg</c>'s echo to its sender.</summary>
 internal sealed record PrivateEchoMessage(string To, string Text) : ChatMessage;

@@ -179,7 +179,7 @@ internal static class ChatRules
         var text = Sanitiser.Sanitise(e.Line.Text);
         return e.Line.Command switch
         {
-            Quietly => Unanswered(Receive(state, e with { Line = e.Line with { Command = null } }), client),
+            Quietly => AsNotice(Receive(state, e with { Line = e.Line with { Command = null } }), client),
             { } command => DoorRules.Run(state, client, command, text),
             _ when client.Door != Door.Line && !client.IsNamed => Reply(state, client, Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
             _ when client.IsNamed => Chat(state, client, text),
@@ -187,9 +187,19 @@ internal static class ChatRules
         };
     }
 
-    // A step without the errors it would have sent the sender.
-    private static ChatStep Unanswered(ChatStep step, Client sender) =>
-        step with { Deliveries = [.. step.Deliveries.Where(d => d is not Send { Line.Message: ErrorMessage } send || send.To.Id != sender.Id)] };
+    // A line its door marked quiet (IRC's NOTICE): no refusal goes back to the sender, and what it says is marked a
+    // notice, which a door may show as one (the line door shows it as any line).
+    private static ChatStep AsNotice(ChatStep step, Client sender) => step with
+    {
+        Deliveries = [.. step.Deliveries
+            .Where(d => d is not Send { Line.Message: ErrorMessage } send || send.To.Id != sender.Id)
+            .Select(d => d switch
+            {
+                Broadcast { Line.Message: SaidMessage said } b => new Broadcast(new OutgoingLine(b.Line.Text) { Message = said with { Notice = true } }),
+                Send { Line.Message: PrivateMessage told } s => new Send(s.To, new OutgoingLine(s.Line.Text) { Message = told with { Notice = true } }),
+                _ => d,
+            })],
+    };
 
     /// <summary>An error line for one client, with what went wrong, for the doors that say it in their own terms.</summary>
     public static OutgoingLine Error(string text, ErrorKind kind, string? subject = null) => new(text) { Message = new ErrorMessage(kind, subject) };

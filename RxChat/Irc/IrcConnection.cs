@@ -26,7 +26,7 @@ internal sealed class IrcConnection : IChatConnection, IObserver<OutgoingLine>
     public IrcConnection(IChatConnection inner, IrcDoorSettings door, IScheduler scheduler)
     {
         _inner = inner;
-        _session = new IrcSession(door);
+        _session = new IrcSession(door, Client.HostOf(inner.RemoteAddress));
         _renderer = new IrcRenderer(door, Client.HostOf(inner.RemoteAddress));
         if (inner is SocketConnection socket)
         {

@@ -42,7 +42,8 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
 
                 return line.Rendered(l => Encode(Shared(l.Message!)));
             default:
-                var lines = RenderOwn(line);
+                // Replies quote what the client sent: never a control character or a line past 512 bytes back.
+                var lines = RenderOwn(line).Select(l => Cut(IrcText.WithoutControls(l))).ToList();
                 return Encode(lines, closing: Closed);
         }
     }
@@ -71,7 +72,8 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
             case EnteredMessage entered:
                 return [$"{Prefix(entered.Self)} JOIN {door.Channel}", .. Names(entered.Members)];
             case PrivateMessage p:
-                return [.. IrcText.Split(p.Text, Budget($"{Prefix(p.From)} PRIVMSG {p.To} :")).Select(piece => $"{Prefix(p.From)} PRIVMSG {p.To} :{piece}")];
+                var told = $"{Prefix(p.From)} {(p.Notice ? "NOTICE" : "PRIVMSG")} {p.To} :";
+                return [.. IrcText.Split(p.Text, Budget(told)).Select(piece => told + piece)];
             case ErrorMessage error:
                 return Error(error, line.Text);
             case AnswerMessage answer:
@@ -132,8 +134,7 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
     // What every IRC client of the room receives alike.
     private string[] Shared(ChatMessage message) => message switch
     {
-        SaidMessage said => [.. IrcText.Split(said.Text, Budget($"{Prefix(said.From)} PRIVMSG {door.Channel} :"))
-            .Select(piece => $"{Prefix(said.From)} PRIVMSG {door.Channel} :{piece}")],
+        SaidMessage said => Said(said),
         ActedMessage acted => [.. IrcText.Split(acted.Action, Budget($"{Prefix(acted.From)} PRIVMSG {door.Channel} :", "\u0001ACTION \u0001".Length))
             .Select(piece => $"{Prefix(acted.From)} PRIVMSG {door.Channel} :\u0001ACTION {piece}\u0001")],
         ArrivedMessage arrived => [$"{Prefix(arrived.Who)} JOIN {door.Channel}"],
@@ -142,6 +143,12 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
         RenamedMessage renamed => [$"{Prefix(renamed.Who)} NICK :{renamed.NewName}"],
         _ => NoLines,
     };
+
+    private string[] Said(SaidMessage said)
+    {
+        var start = $"{Prefix(said.From)} {(said.Notice ? "NOTICE" : "PRIVMSG")} {door.Channel} :";
+        return [.. IrcText.Split(said.Text, Budget(start)).Select(piece => start + piece)];
+    }
 
     private string Numeric(string code, string rest) => $":{door.ServerName} {code} {Nick} {rest}";
 
@@ -264,5 +271,5 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
     }
 
     // A line that must stay one line: cut at 510 bytes, at a character boundary.
-    private static string Cut(string line) => IrcText.Split(line, IrcText.MaxLine - 2).First();
+    private static string Cut(string line) => IrcText.Truncate(line, IrcText.MaxLine - 2);
 }

@@ -17,7 +17,7 @@ namespace RxChat.Irc;
 /// <c>@self rest</c> a message with the client's own prefix, anything else a message from the server; <c>$me</c> is
 /// the client's current nick (<c>*</c> before it has one).
 /// </remarks>
-internal sealed class IrcSession(IrcDoorSettings door)
+internal sealed class IrcSession(IrcDoorSettings door, string host = "127.0.0.1")
 {
     private static readonly ReceivedLine Nothing = Reply();
 
@@ -124,6 +124,13 @@ internal sealed class IrcSession(IrcDoorSettings door)
         if (message[0] is not { Length: > 0 } nick)
         {
             return [Reply("431 :No nickname given")];
+        }
+
+        // The name's form is checked here too, so that a client learns at once (the core checks it again, and whether
+        // it is taken, once it registers); the server's own name would let a client pass for the server.
+        if (ClientNames.Validate(nick) is not null || string.Equals(nick, door.ServerName, StringComparison.OrdinalIgnoreCase))
+        {
+            return [Reply($"432 {nick} :Erroneous nickname")];
         }
 
         _nick = nick;
@@ -235,6 +242,14 @@ internal sealed class IrcSession(IrcDoorSettings door)
 
     private ReceivedLine To(string target, string text, bool action, bool notice)
     {
+        // PROTOCOL.md, IRC door: the text a client may send is bounded so that it always fits when relayed, with the
+        // sender's prefix and the target, in one 512-byte line.
+        var relayed = $":{_nick}!{_user}@{host} PRIVMSG {target} :{(action ? "\u0001ACTION \u0001" : string.Empty)}";
+        if (IrcText.Bytes(relayed) + IrcText.Bytes(text) > IrcText.MaxLine - 2)
+        {
+            return notice ? Nothing : Reply("417 :Input line was too long");
+        }
+
         if (IrcDoorSettings.IsChannelName(target))
         {
             return !door.IsChannel(target) ? (notice ? Nothing : Reply($"403 {target} :No such channel"))

@@ -90,6 +90,41 @@ internal static class IrcText
         while (start < text.Length);
     }
 
+    /// <summary>
+    /// <paramref name="text"/> without C0 controls (but CTCP's <c>\x01</c>), DEL and C1 controls, which a line of the
+    /// server's must never hold (PROTOCOL.md, Sanitising), even one that quotes what a client sent.
+    /// </summary>
+    public static string WithoutControls(string text) =>
+        text.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') < 0 && text.AsSpan().IndexOfAnyInRange('\u007F', '\u009F') < 0
+            ? text
+            : string.Concat(text.Where(c => c == Ctcp || !(c < ' ' || c is >= '\u007F' and <= '\u009F')));
+
+    /// <summary><paramref name="text"/> cut to at most <paramref name="budget"/> UTF-8 bytes, at a character boundary.</summary>
+    public static string Truncate(string text, int budget)
+    {
+        if (Encoding.UTF8.GetByteCount(text) <= budget)
+        {
+            return text;
+        }
+
+        var end = 0;
+        var bytes = 0;
+        while (end < text.Length)
+        {
+            var width = char.IsSurrogatePair(text, end) ? 2 : 1;
+            var size = Encoding.UTF8.GetByteCount(text.AsSpan(end, width));
+            if (bytes + size > budget)
+            {
+                break;
+            }
+
+            bytes += size;
+            end += width;
+        }
+
+        return text[..end];
+    }
+
     /// <summary>The UTF-8 size of <paramref name="text"/>.</summary>
     public static int Bytes(string text) => Encoding.UTF8.GetByteCount(text);
 
