@@ -139,6 +139,13 @@ public sealed record ChatServerOptions
     /// </summary>
     public bool LogMessages { get; init; }
 
+    /// <summary>
+    /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, <c>/healthz</c>
+    /// (200 once the server serves the room, 503 before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus).
+    /// Null (the default): no web door. PROTOCOL.md, Doors, Web door.
+    /// </summary>
+    public int? HttpPort { get; init; }
+
     // The host name as IRC can carry it (no spaces; "localhost" when it has none).
     private static string DefaultServerName()
     {

@@ -17,6 +17,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<IPEndPoint> _listeningTls = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<IPEndPoint> _listeningIrc = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Uri> _listeningHttp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private HostProcess(Process process) => _process = process;
 
@@ -29,6 +30,12 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>Waits until the server prints <c>listening on HOST:PORT (irc)</c>; returns where.</summary>
     public Task<IPEndPoint> ListeningIrcAsync(TimeSpan timeout) => _listeningIrc.Task.WaitAsync(timeout);
+
+    /// <summary>
+    /// Waits until the server prints <c>listening on HOST:PORT (http)</c> (or <c>(https)</c>) for the web door; returns
+    /// its address, <c>http://HOST:PORT/</c>.
+    /// </summary>
+    public Task<Uri> ListeningHttpAsync(TimeSpan timeout) => _listeningHttp.Task.WaitAsync(timeout);
 
     /// <summary>Waits until the server prints <c>listening on HOST:PORT</c>; returns where.</summary>
     public Task<IPEndPoint> ListeningAsync(TimeSpan timeout) => _listening.Task.WaitAsync(timeout);
@@ -212,12 +219,17 @@ internal sealed partial class HostProcess : IAsyncDisposable
         }
 
         // "listening on HOST:PORT" for the line door; "listening on HOST:PORT (tls)" for the line door over TLS; "(irc)"
-        // for the IRC door.
+        // for the IRC door; "(http)" or "(https)" for the web door.
         const string prefix = "listening on ", tls = " (tls)", irc = " (irc)";
         if (line.StartsWith(prefix, StringComparison.Ordinal))
         {
             var address = line[prefix.Length..];
-            if (address.EndsWith(tls, StringComparison.Ordinal))
+            if (address.EndsWith(" (http)", StringComparison.Ordinal) || address.EndsWith(" (https)", StringComparison.Ordinal))
+            {
+                var scheme = address[(address.LastIndexOf('(') + 1)..^1];
+                _listeningHttp.TrySetResult(new Uri($"{scheme}://{address[..address.LastIndexOf(' ')]}/"));
+            }
+            else if (address.EndsWith(tls, StringComparison.Ordinal))
             {
                 _listeningTls.TrySetResult(IPEndPoint.Parse(address[..^tls.Length]));
             }

@@ -108,6 +108,11 @@ public static class ChatHost
                 await output.WriteLineAsync($"listening on {ircTls} (irc, tls)").ConfigureAwait(false);
             }
 
+            if (service.HttpEndPoint is { } http)
+            {
+                await output.WriteLineAsync($"listening on {http} ({service.HttpScheme})").ConfigureAwait(false);
+            }
+
             await output.FlushAsync().ConfigureAwait(false);
         }
 
@@ -200,6 +205,8 @@ public static class ChatHost
           --tls-handshake-timeout DURATION
                                       close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)
+          --http-port PORT            the web door: /healthz and /metrics (Prometheus) at http://HOST:PORT/;
+                                      0 picks a free one (default none)
           --help                      print this
           --version                   print the version
 

@@ -12,12 +12,14 @@ using RxChat.Core;
 using RxChat.Irc;
 using RxChat.Rooms;
 using RxChat.Transport;
+using RxChat.Web;
 
 namespace RxChat.Hosting;
 
 /// <summary>
 /// A running chat server: its doors (a <see cref="TcpChatListener"/> for the line door, and another for the line door
-/// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set), and any other connections you bring, feeding a
+/// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set; the web door, Kestrel, when
+/// <see cref="ChatServerOptions.HttpPort"/> is set: health and metrics), and any other connections you bring, feeding a
 /// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
 /// generic host.
 /// </summary>
@@ -39,6 +41,9 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly TcpChatListener? _tlsDoor;
     private readonly TcpChatListener? _ircDoor;
     private readonly TcpChatListener? _ircTlsDoor;
+
+    // The web door (health, metrics); null without --http-port.
+    private readonly WebDoor? _web;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;
     private readonly IRoomLog _log;
@@ -51,7 +56,7 @@ public sealed class ChatServer : IAsyncDisposable
     private int _stopRequested;
 
     private ChatServer(
-        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, Doors doors,
+        ChatServerOptions options, IScheduler scheduler, IScheduler writerScheduler, Doors doors, WebDoor? web,
         IObservable<IChatConnection>? connections, ChatMetrics metrics, bool ownsMetrics, ILogger logger, IObserver<ServerEvent>? observer, IRoomLog log)
     {
         _log = log;
@@ -59,6 +64,7 @@ public sealed class ChatServer : IAsyncDisposable
         _scheduler = scheduler;
         _doors = [.. doors.All.Select(d => d.Listener)];
         (_tlsDoor, _ircDoor, _ircTlsDoor) = (doors.Tls, doors.Irc, doors.IrcTls);
+        _web = web;
         _metrics = metrics;
         _ownsMetrics = ownsMetrics;
         var accepted = doors.All.Select(d => d.Listener.Accepted.Select(d.Open)).Merge().TakeUntil(_shutdown).Publish();
@@ -104,6 +110,7 @@ public sealed class ChatServer : IAsyncDisposable
                 }
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        web?.Serve(Ready);
     }
 
     /// <summary>
@@ -134,6 +141,15 @@ public sealed class ChatServer : IAsyncDisposable
     /// 0); null when there is none.
     /// </summary>
     public IPEndPoint? IrcTlsEndPoint => _ircTlsDoor?.LocalEndPoint;
+
+    /// <summary>
+    /// The address and port of the web door (the real port when <see cref="ChatServerOptions.HttpPort"/> was 0); null
+    /// when there is none. It listens from the start (<c>/healthz</c> answers 503 until <see cref="Ready"/>).
+    /// </summary>
+    public IPEndPoint? HttpEndPoint => _web?.EndPoint;
+
+    /// <summary>The web door's scheme, <c>http</c>; null without a web door.</summary>
+    public string? HttpScheme => _web?.Scheme;
 
     /// <summary>
     /// The chat's events: connections opening and closing (with the reason), clients entering and renaming,
@@ -178,6 +194,7 @@ public sealed class ChatServer : IAsyncDisposable
         var certificate = LoadCertificate(options, transportLogger);
         var metrics = new ChatMetrics(meterFactory);
         var doors = new List<(TcpChatListener Listener, Func<SocketConnection, IChatConnection> Open)>();
+        WebDoor? web = null;
         try
         {
             // Every door numbers its connections from one sequence, so that an id names one connection whatever its door.
@@ -207,11 +224,16 @@ public sealed class ChatServer : IAsyncDisposable
                 Irc: Door(ircOptions, options.IrcPort, null, ircOpen),
                 IrcTls: Door(ircOptions, options.IrcTlsPort, certificate, ircOpen));
 
+            // The web door binds and listens at once: its health check answers (503) until the server is ready.
+            web = options.HttpPort is { } httpPort
+                ? WebDoor.Start(doors[0].Listener.LocalEndPoint.Address, httpPort, loggerFactory)
+                : null;
+
             IRoomLog log = options.Redis is null
                 ? new InProcessRoomLog(scheduler)
                 : SharedRoomLog.OnRedis(options, scheduler, loggerFactory.CreateLogger("RxChat.Room"), metrics);
             return new ChatServer(
-                options, scheduler, writerScheduler ?? ChatSchedulers.Writers, bound, connections, metrics, meterFactory is null,
+                options, scheduler, writerScheduler ?? ChatSchedulers.Writers, bound, web, connections, metrics, meterFactory is null,
                 loggerFactory.CreateLogger("RxChat.Server"), events, log);
         }
         catch
@@ -221,6 +243,7 @@ public sealed class ChatServer : IAsyncDisposable
                 door.Listener.Dispose();
             }
 
+            web?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             metrics.Dispose();
             throw;
         }
@@ -362,6 +385,7 @@ public sealed class ChatServer : IAsyncDisposable
     {
         try
         {
+            _web?.StopAccepting();
             _shutdown.OnNext(Unit.Default);
             _shutdown.OnCompleted();
             _inProcess.OnCompleted();
@@ -377,6 +401,10 @@ public sealed class ChatServer : IAsyncDisposable
             }
 
             await Task.WhenAny(_allClosed).ConfigureAwait(false);
+            if (_web is not null)
+            {
+                await _web.DisposeAsync().ConfigureAwait(false);
+            }
 
             // In-process connections end as soon as they are closed; a transport of the caller's gets a second.
             await Task.WhenAny(_eventsDone, Observable.Timer(TimeSpan.FromSeconds(1), _scheduler).ToTask()).ConfigureAwait(false);

@@ -16,7 +16,7 @@ public static class ChatServerOptionsReader
         "host", "port", "idle-timeout", "max-line-length", "rate-limit", "rate-burst",
         "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "redis-ca", "room",
         "node-timeout", "irc-port", "irc-channel", "irc-server-name", "tls-cert", "tls-key", "tls-port", "irc-tls-port",
-        "tls-handshake-timeout", "log-messages",
+        "tls-handshake-timeout", "log-messages", "http-port",
     ];
 
     /// <summary>
@@ -62,6 +62,7 @@ public static class ChatServerOptionsReader
             IrcTlsPort = Get(configuration, "irc-tls-port", o.IrcTlsPort, v => ParseInt(v, 0, 65535)),
             TlsHandshakeTimeout = Get(configuration, "tls-handshake-timeout", o.TlsHandshakeTimeout, ParseDuration),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
+            HttpPort = Get(configuration, "http-port", o.HttpPort, v => ParseInt(v, 0, 65535)),
         };
         CheckTls(options);
         return options;

@@ -25,6 +25,12 @@ public sealed class ChatServerService(ChatServerOptions options, ILoggerFactory 
     /// <summary>The IRC door over TLS's address once started; null before, or when there is none.</summary>
     public IPEndPoint? IrcTlsEndPoint => _server?.IrcTlsEndPoint;
 
+    /// <summary>Where the web door listens; null before the server has started, or without one.</summary>
+    public IPEndPoint? HttpEndPoint => _server?.HttpEndPoint;
+
+    /// <summary>The web door's scheme, <c>http</c> or <c>https</c>; null before the server has started, or without a web door.</summary>
+    public string? HttpScheme => _server?.HttpScheme;
+
     /// <summary>Completes once newcomers are served (<see cref="ChatServer.Ready"/>); never before the server has started.</summary>
     public Task Ready => _server?.Ready ?? Task.Delay(Timeout.Infinite);
 

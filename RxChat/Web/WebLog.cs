@@ -1,0 +1,17 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace RxChat.Web;
+
+/// <summary>The web door's log messages, with stable event ids (4xx); a WebSocket's own events are the transport's (1xx).</summary>
+internal static partial class WebLog
+{
+    /// <summary>The event id of <see cref="Listening"/>.</summary>
+    public const int ListeningEvent = 400;
+
+    [LoggerMessage(EventId = ListeningEvent, Level = LogLevel.Information, Message = "Web door listening on {EndPoint} ({Scheme}): /healthz, /metrics")]
+    public static partial void Listening(ILogger logger, IPEndPoint endPoint, string scheme);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "The web door failed to stop cleanly")]
+    public static partial void StopFailed(ILogger logger, Exception exception);
+}
