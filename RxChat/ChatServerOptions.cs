@@ -140,11 +140,19 @@ public sealed record ChatServerOptions
     public bool LogMessages { get; init; }
 
     /// <summary>
-    /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, <c>/healthz</c>
-    /// (200 once the server serves the room, 503 before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus).
-    /// Null (the default): no web door. PROTOCOL.md, Doors, Web door.
+    /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, the WebSocket at
+    /// <c>/ws</c> (one line per text message each way), <c>/healthz</c> (200 once the server serves the room, 503
+    /// before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus). Null (the default): no web door.
+    /// PROTOCOL.md, Doors, Web door.
     /// </summary>
     public int? HttpPort { get; init; }
+
+    /// <summary>
+    /// Other origins whose pages may open the web door's WebSocket (<c>--http-allowed-origins</c>), separated by commas
+    /// or spaces, each <c>scheme://host</c> or <c>scheme://host:port</c> (<c>https://chat.example.com</c>); the page's
+    /// own origin is always allowed, and any other gets 403. Null (the default): none. PROTOCOL.md, Doors, Web door.
+    /// </summary>
+    public string? HttpAllowedOrigins { get; init; }
 
     // The host name as IRC can carry it (no spaces; "localhost" when it has none).
     private static string DefaultServerName()

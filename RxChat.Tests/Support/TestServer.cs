@@ -29,4 +29,7 @@ internal static class TestServer
         var host = secure ? "localhost" : server.HttpEndPoint!.Address.ToString();
         return new Uri($"{scheme}://{host}:{server.HttpEndPoint!.Port}{path}");
     }
+
+    /// <summary>The web door's WebSocket address, <c>ws://127.0.0.1:PORT/ws</c>.</summary>
+    public static Uri WebSocketUri(this ChatServer server) => server.WebUri("/ws", socket: true);
 }

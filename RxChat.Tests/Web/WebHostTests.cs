@@ -9,9 +9,9 @@ using RxChat.Tests.Support;
 namespace RxChat.Tests.Web;
 
 /// <summary>
-/// The web door in the real server (PROTOCOL.md, Doors, Web door, and Server options): <c>--http-port</c> checked
-/// before anything listens, its listening line, its port in use, <c>/healthz</c>, and <c>/metrics</c> through
-/// OpenTelemetry's Prometheus exporter.
+/// The web door in the real server (PROTOCOL.md, Doors, Web door, and Server options): <c>--http-port</c> and
+/// <c>--http-allowed-origins</c> checked before anything listens, its listening line, its port in use, <c>/healthz</c>,
+/// and <c>/metrics</c> through OpenTelemetry's Prometheus exporter.
 /// </summary>
 [CancelAfter(60_000)]
 public partial class WebHostTests
@@ -26,6 +26,9 @@ public partial class WebHostTests
 
     [TestCase("--http-port", "65536", "--http-port (RXCHAT_HTTP_PORT): ")]
     [TestCase("--http-port", "web", "--http-port (RXCHAT_HTTP_PORT): ")]
+    [TestCase("--http-allowed-origins", "chat.example.com", "--http-allowed-origins (RXCHAT_HTTP_ALLOWED_ORIGINS): 'chat.example.com' is not an origin")]
+    [TestCase("--http-allowed-origins", "https://chat.example.com/room", "'https://chat.example.com/room' is not an origin")]
+    [TestCase("--http-allowed-origins", "ftp://chat.example.com", "'ftp://chat.example.com' is not an origin")]
     public async Task Host_BadWebOption_Exits2NamingIt(string option, string value, string says)
     {
         var (status, output, error) = await RunAsync("--port", "0", option, value);
@@ -59,7 +62,7 @@ public partial class WebHostTests
     }
 
     [Test]
-    public async Task Host_WebDoor_PrintsItsLineAfterTheLineDoors_AndAnswersHealth()
+    public async Task Host_WebDoor_PrintsItsLineAfterTheLineDoors_AndServesHealthAndSocket()
     {
         await using var host = await HostProcess.StartAsync(["--port", "0", "--http-port", "0"]);
         var web = await host.ListeningHttpAsync(TimeSpan.FromSeconds(10));
@@ -68,15 +71,20 @@ public partial class WebHostTests
         using var health = await http.GetAsync(new Uri(web, "/healthz"));
         using var missing = await http.GetAsync(new Uri(web, "/nothing"));
         using var post = await http.PostAsync(new Uri(web, "/healthz"), new StringContent("x"));
+        using var plainSocket = await http.GetAsync(new Uri(web, "/ws"));
+        await using var carol = await WebSocketClient.EnterAsync(new Uri($"ws://{web.Authority}/ws"), "carol");
+        await using var bob = await LineClient.EnterAsync(host.EndPoint, "bob");
 
         Assert.Multiple(async () =>
         {
             Assert.That(host.Output, Is.EqualTo(new[] { $"listening on {host.EndPoint}", $"listening on {web.Authority} (http)" }));
+            Assert.That(health.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("ok\n"));
-            Assert.That(health.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
             Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
             Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+            Assert.That(plainSocket.StatusCode, Is.EqualTo(HttpStatusCode.UpgradeRequired), "/ws without an upgrade");
+            Assert.That(await carol.ReadLineAsync(), Is.EqualTo("bob has arrived"));
         });
     }
 
@@ -86,7 +94,7 @@ public partial class WebHostTests
         await using var host = await HostProcess.StartAsync(["--port", "0", "--http-port", "0"]);
         var web = await host.ListeningHttpAsync(TimeSpan.FromSeconds(10));
         using var http = new HttpClient();
-        await using var carol = await LineClient.EnterAsync(host.EndPoint, "carol");
+        await using var carol = await WebSocketClient.EnterAsync(new Uri($"ws://{web.Authority}/ws"), "carol");
         await using var bob = await LineClient.EnterAsync(host.EndPoint, "bob");
         await carol.ExpectAsync("bob has arrived");
         var before = await ScrapeAsync(http, web);

@@ -181,7 +181,7 @@ internal static class ChatRules
         {
             Quietly => AsNotice(Receive(state, e with { Line = e.Line with { Command = null } }), client),
             { } command => DoorRules.Run(state, client, command, text),
-            _ when client.Door != Door.Line && !client.IsNamed => Reply(state, client, Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
+            _ when client.Door == Door.Irc && !client.IsNamed => Reply(state, client, Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
             _ when client.IsNamed => Chat(state, client, text),
             _ => Enter(state, client, text),
         };
@@ -204,9 +204,9 @@ internal static class ChatRules
     /// <summary>An error line for one client, with what went wrong, for the doors that say it in their own terms.</summary>
     public static OutgoingLine Error(string text, ErrorKind kind, string? subject = null) => new(text) { Message = new ErrorMessage(kind, subject) };
 
-    /// <summary>An error line for the client; at the line door the prompt follows while it is entering.</summary>
+    /// <summary>An error line for the client; at the line and web doors the prompt follows while it is entering.</summary>
     public static ChatStep Reply(ChatState state, Client client, OutgoingLine error) =>
-        new(state, client.IsNamed || client.Door != Door.Line ? [new Send(client, error)] : [new Send(client, error), new Send(client, PromptLine)]);
+        new(state, client.IsNamed || client.Door == Door.Irc ? [new Send(client, error)] : [new Send(client, error), new Send(client, PromptLine)]);
 
     /// <summary>
     /// Checks a name for a connection that asks for it: null when it is valid and free (or already its own, in

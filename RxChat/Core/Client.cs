@@ -18,7 +18,7 @@ internal sealed record Client(ConnectionId Id, string RemoteAddress, ClientInbox
 
     /// <summary>
     /// It is in the room: listed, hearing the room's lines, announced when it came and when it goes. A client of the
-    /// line door is in the room once named; one of the IRC door once it joins the channel.
+    /// line or web door is in the room once named; one of the IRC door once it joins the channel.
     /// </summary>
     public bool InRoom { get; init; }
 

@@ -205,8 +205,10 @@ public static class ChatHost
           --tls-handshake-timeout DURATION
                                       close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)
-          --http-port PORT            the web door: /healthz and /metrics (Prometheus) at http://HOST:PORT/;
-                                      0 picks a free one (default none)
+          --http-port PORT            the web door: the WebSocket at ws://HOST:PORT/ws, /healthz and
+                                      /metrics (Prometheus); 0 picks a free one (default none)
+          --http-allowed-origins LIST other origins whose pages may open the WebSocket, comma-separated,
+                                      e.g. https://chat.example.com (default none: the page's own only)
           --help                      print this
           --version                   print the version
 

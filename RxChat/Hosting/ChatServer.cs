@@ -19,7 +19,7 @@ namespace RxChat.Hosting;
 /// <summary>
 /// A running chat server: its doors (a <see cref="TcpChatListener"/> for the line door, and another for the line door
 /// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set; the web door, Kestrel, when
-/// <see cref="ChatServerOptions.HttpPort"/> is set: health and metrics), and any other connections you bring, feeding a
+/// <see cref="ChatServerOptions.HttpPort"/> is set: WebSockets, health and metrics), and any other connections you bring, feeding a
 /// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
 /// generic host.
 /// </summary>
@@ -42,7 +42,7 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly TcpChatListener? _ircDoor;
     private readonly TcpChatListener? _ircTlsDoor;
 
-    // The web door (health, metrics); null without --http-port.
+    // The web door (WebSocket, health, metrics); null without --http-port.
     private readonly WebDoor? _web;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;
@@ -69,9 +69,10 @@ public sealed class ChatServer : IAsyncDisposable
         _ownsMetrics = ownsMetrics;
         var accepted = doors.All.Select(d => d.Listener.Accepted.Select(d.Open)).Merge().TakeUntil(_shutdown).Publish();
 
-        _allClosed = Task.WhenAll(_doors.Select(d => d.AllClosed));
+        _allClosed = Task.WhenAll(_doors.Select(d => d.AllClosed).Append(web?.AllClosed ?? Task.CompletedTask));
         var all = Observable.Merge(
             accepted,
+            web?.Accepted.TakeUntil(_shutdown) ?? Observable.Never<IChatConnection>(),
             _inProcess,
             connections ?? Observable.Never<IChatConnection>());
         var events = new Broadcaster(options, scheduler, writerScheduler, log).Run(all, _shutdown).Publish();
@@ -180,7 +181,8 @@ public sealed class ChatServer : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentException">
     /// <see cref="ChatServerOptions.TlsPort"/> is set without <see cref="ChatServerOptions.TlsCertificate"/> and
-    /// <see cref="ChatServerOptions.TlsKey"/>, or either file cannot be loaded (the message says which and why).
+    /// <see cref="ChatServerOptions.TlsKey"/>, or either file cannot be loaded (the message says which and why), or
+    /// <see cref="ChatServerOptions.HttpAllowedOrigins"/> holds something that is not an origin.
     /// </exception>
     /// <exception cref="System.Net.Sockets.SocketException">An address cannot be bound (for example, a port is in use).</exception>
     public static ChatServer Start(
@@ -226,7 +228,7 @@ public sealed class ChatServer : IAsyncDisposable
 
             // The web door binds and listens at once: its health check answers (503) until the server is ready.
             web = options.HttpPort is { } httpPort
-                ? WebDoor.Start(doors[0].Listener.LocalEndPoint.Address, httpPort, loggerFactory)
+                ? WebDoor.Start(options, doors[0].Listener.LocalEndPoint.Address, httpPort, numbers, scheduler, metrics, loggerFactory)
                 : null;
 
             IRoomLog log = options.Redis is null
@@ -400,6 +402,7 @@ public sealed class ChatServer : IAsyncDisposable
                 door.Dispose();
             }
 
+            _web?.Abort();
             await Task.WhenAny(_allClosed).ConfigureAwait(false);
             if (_web is not null)
             {

@@ -17,6 +17,7 @@ public static class ChatServerOptionsReader
         "max-clients", "outbox-capacity", "slow-client-policy", "shutdown-timeout", "history-size", "redis", "redis-ca", "room",
         "node-timeout", "irc-port", "irc-channel", "irc-server-name", "tls-cert", "tls-key", "tls-port", "irc-tls-port",
         "tls-handshake-timeout", "log-messages", "http-port",
+        "http-allowed-origins",
     ];
 
     /// <summary>
@@ -63,6 +64,7 @@ public static class ChatServerOptionsReader
             TlsHandshakeTimeout = Get(configuration, "tls-handshake-timeout", o.TlsHandshakeTimeout, ParseDuration),
             LogMessages = Get(configuration, "log-messages", o.LogMessages, ParseBool),
             HttpPort = Get(configuration, "http-port", o.HttpPort, v => ParseInt(v, 0, 65535)),
+            HttpAllowedOrigins = Get(configuration, "http-allowed-origins", o.HttpAllowedOrigins, ParseOrigins),
         };
         CheckTls(options);
         return options;
@@ -217,6 +219,12 @@ public static class ChatServerOptionsReader
         {
             throw new FormatException($"'{value}' is not a Redis configuration: {e.Message}", e);
         }
+    }
+
+    private static string ParseOrigins(string value)
+    {
+        RxChat.Web.AllowedOrigins.Parse(value);
+        return value;
     }
 
     private static string ParseFile(string value) =>

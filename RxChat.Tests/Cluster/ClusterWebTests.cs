@@ -1,0 +1,83 @@
+using System.Net;
+using NUnit.Framework;
+using RxChat.Rooms;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Cluster;
+
+/// <summary>
+/// The web door of nodes of one room on a real redis-server (PROTOCOL.md, Doors and Rooms across nodes): a browser's
+/// WebSocket on one node and a netcat user on another chat as on one server; a node's <c>/healthz</c> says 503 until
+/// it serves the room, which a load balancer's readiness check relies on.
+/// </summary>
+[CancelAfter(120_000)]
+[NonParallelizable]
+[Category(Needs.Redis)]
+public class ClusterWebTests
+{
+    [Test]
+    public async Task WebClientOnOneNode_ChatsWithLineClientsOnTheOthers()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, extra: ["--http-port", "0"]);
+        var web = await room[0].ListeningHttpAsync(TimeSpan.FromSeconds(10));
+        await using var carol = await WebSocketClient.EnterAsync(new Uri($"ws://{web.Authority}/ws"), "carol");
+        await using var bob = await room.EnterAsync(1, "bob");
+        await carol.ExpectAsync("bob has arrived");
+        await using var dave = await room.EnterAsync(0, "dave");
+        await carol.ExpectAsync("dave has arrived");
+        await bob.ExpectAsync("dave has arrived");
+
+        await carol.SendAsync("hello from the browser");
+        await bob.ExpectAsync("carol: hello from the browser");
+        await bob.SendAsync("hello from nc");
+        var carolHeard = await carol.ReadLinesAsync(2);
+        await carol.SendAsync("/who");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await bob.ReadLineAsync(), Is.EqualTo("bob: hello from nc"));
+            Assert.That(await dave.ReadLinesAsync(2), Is.EqualTo(new[] { "carol: hello from the browser", "bob: hello from nc" }));
+            Assert.That(carolHeard, Is.EqualTo(new[] { "carol: hello from the browser", "bob: hello from nc" }));
+            Assert.That(await carol.ReadLineAsync(), Is.EqualTo("Current clients: carol, bob, dave"), "/who lists every node's clients");
+        });
+    }
+
+    [Test]
+    public async Task Healthz_Is503UntilTheNodeServesTheRoom_Then200()
+    {
+        // The node starts while Redis is away: it cannot join the room, so it is not ready; then Redis comes.
+        await using var redis = await RedisServer.StartAsync();
+        await redis.KillAsync();
+        var port = FreePort();
+        await using var node = await HostProcess.StartAsync(
+            ["--port", "0", "--http-port", $"{port}", "--redis", redis.Configuration, "--room", "health", "--idle-timeout", "0", "--node-timeout", "1s"],
+            waitForListening: false);
+        await node.WaitForEventAsync(RoomLog.JoinFailedEvent, TimeSpan.FromSeconds(30));
+        var web = new Uri($"http://127.0.0.1:{port}/");
+        using var http = new HttpClient();
+        using var before = await http.GetAsync(new Uri(web, "/healthz"));
+        var (socketBefore, socketStatus) = await WebSocketClient.TryConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws"));
+
+        await redis.RestartAsync();
+        var listening = await node.ListeningHttpAsync(TimeSpan.FromSeconds(30));
+        using var after = await http.GetAsync(new Uri(web, "/healthz"));
+        await using var carol = await WebSocketClient.EnterAsync(new Uri($"ws://127.0.0.1:{port}/ws"), "carol");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await before.Content.ReadAsStringAsync(), Is.EqualTo("not serving the room yet\n"));
+            Assert.That((socketBefore, socketStatus), Is.EqualTo(((WebSocketClient?)null, HttpStatusCode.ServiceUnavailable)), "no WebSocket before");
+            Assert.That(listening.Port, Is.EqualTo(port));
+            Assert.That(after.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(node.EventCount(RoomLog.JoinedEvent), Is.EqualTo(1));
+        });
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
