@@ -16,6 +16,7 @@ needs=(
   "Redis|redis-server|redis-server|redis-server"
   "OpenSsl|openssl|openssl|"
   "IrcClient|ii|ii|"
+  "Browser|chromium,chromedriver|chromium,chromium-driver|"
 )
 
 say() { printf 'test.sh: %s\n' "$*" >&2; }

@@ -140,9 +140,10 @@ public sealed record ChatServerOptions
     public bool LogMessages { get; init; }
 
     /// <summary>
-    /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, the WebSocket at
-    /// <c>/ws</c> (one line per text message each way), <c>/healthz</c> (200 once the server serves the room, 503
-    /// before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus). Null (the default): no web door.
+    /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, the page at
+    /// <c>/</c>, its WebSocket at <c>/ws</c> (one line per text message each way), <c>/healthz</c> (200 once the server
+    /// serves the room, 503 before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus). Null (the default): no
+    /// web door.
     /// PROTOCOL.md, Doors, Web door.
     /// </summary>
     public int? HttpPort { get; init; }

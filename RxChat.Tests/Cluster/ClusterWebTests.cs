@@ -57,6 +57,7 @@ public class ClusterWebTests
         using var http = new HttpClient();
         using var before = await http.GetAsync(new Uri(web, "/healthz"));
         var (socketBefore, socketStatus) = await WebSocketClient.TryConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws"));
+        using var page = await http.GetAsync(web);
 
         await redis.RestartAsync();
         var listening = await node.ListeningHttpAsync(TimeSpan.FromSeconds(30));
@@ -68,6 +69,7 @@ public class ClusterWebTests
             Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
             Assert.That(await before.Content.ReadAsStringAsync(), Is.EqualTo("not serving the room yet\n"));
             Assert.That((socketBefore, socketStatus), Is.EqualTo(((WebSocketClient?)null, HttpStatusCode.ServiceUnavailable)), "no WebSocket before");
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page is served meanwhile (it waits and retries)");
             Assert.That(listening.Port, Is.EqualTo(port));
             Assert.That(after.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(node.EventCount(RoomLog.JoinedEvent), Is.EqualTo(1));

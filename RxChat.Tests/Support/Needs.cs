@@ -15,4 +15,10 @@ internal static class Needs
 
     /// <summary>A real IRC client, Debian's <c>ii</c> (the <c>ii</c> package), driven through its files.</summary>
     public const string IrcClient = "IrcClient";
+
+    /// <summary>
+    /// Debian's headless <c>chromium</c> and its <c>chromedriver</c> (packages <c>chromium</c> and <c>chromium-driver</c>, the
+    /// same version), driven by Selenium WebDriver: the web door's page in a real browser.
+    /// </summary>
+    public const string Browser = "Browser";
 }

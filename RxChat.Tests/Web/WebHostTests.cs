@@ -11,7 +11,7 @@ namespace RxChat.Tests.Web;
 /// <summary>
 /// The web door in the real server (PROTOCOL.md, Doors, Web door, and Server options): <c>--http-port</c> and
 /// <c>--http-allowed-origins</c> checked before anything listens, its listening line, its port in use, <c>/healthz</c>,
-/// and <c>/metrics</c> through OpenTelemetry's Prometheus exporter.
+/// <c>/metrics</c> through OpenTelemetry's Prometheus exporter, and the page's headers.
 /// </summary>
 [CancelAfter(60_000)]
 public partial class WebHostTests
@@ -62,15 +62,17 @@ public partial class WebHostTests
     }
 
     [Test]
-    public async Task Host_WebDoor_PrintsItsLineAfterTheLineDoors_AndServesHealthAndSocket()
+    public async Task Host_WebDoor_PrintsItsLineAfterTheLineDoors_AndServesPageHealthAndSocket()
     {
         await using var host = await HostProcess.StartAsync(["--port", "0", "--http-port", "0"]);
         var web = await host.ListeningHttpAsync(TimeSpan.FromSeconds(10));
         using var http = new HttpClient();
 
+        using var page = await http.GetAsync(web);
+        var html = await page.Content.ReadAsStringAsync();
         using var health = await http.GetAsync(new Uri(web, "/healthz"));
         using var missing = await http.GetAsync(new Uri(web, "/nothing"));
-        using var post = await http.PostAsync(new Uri(web, "/healthz"), new StringContent("x"));
+        using var post = await http.PostAsync(web, new StringContent("x"));
         using var plainSocket = await http.GetAsync(new Uri(web, "/ws"));
         await using var carol = await WebSocketClient.EnterAsync(new Uri($"ws://{web.Authority}/ws"), "carol");
         await using var bob = await LineClient.EnterAsync(host.EndPoint, "bob");
@@ -78,7 +80,11 @@ public partial class WebHostTests
         Assert.Multiple(async () =>
         {
             Assert.That(host.Output, Is.EqualTo(new[] { $"listening on {host.EndPoint}", $"listening on {web.Authority} (http)" }));
-            Assert.That(health.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(page.Content.Headers.ContentType?.ToString(), Is.EqualTo("text/html; charset=utf-8"));
+            Assert.That(html, Does.Contain("id=\"log\"").And.Contain("id=\"line\""));
+            Assert.That(page.Headers.GetValues("Content-Security-Policy").Single(), Does.StartWith("default-src 'none'; script-src 'sha256-"));
+            Assert.That(page.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await health.Content.ReadAsStringAsync(), Is.EqualTo("ok\n"));
             Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));

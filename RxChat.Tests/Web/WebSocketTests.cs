@@ -354,7 +354,16 @@ public class WebSocketTests
             var heard = 0;
             while (heard < lines)
             {
-                var line = await fast.ReadLineAsync() ?? throw new InvalidOperationException("end of stream");
+                string line;
+                try
+                {
+                    line = await fast.ReadLineAsync() ?? throw new InvalidOperationException("end of stream");
+                }
+                catch (OperationCanceledException e)
+                {
+                    throw new TimeoutException($"the fast client heard {heard} of the lines, then nothing for {fast.ReadTimeout}", e);
+                }
+
                 slowLeft |= line == "slow has left";
                 if (line.StartsWith($"s: {heard} ", StringComparison.Ordinal) && ++heard % chunk == 0)
                 {
@@ -381,7 +390,7 @@ public class WebSocketTests
         var received = new List<string>();
         var reading = Task.Run(async () =>
         {
-            while (await slow.ReadLineAsync() is { } line)
+            while (await ReadOrSay(slow, $"the slow client read {received.Count} lines, then nothing for {slow.ReadTimeout}") is { } line)
             {
                 received.Add(line);
                 if (line.StartsWith("s: done", StringComparison.Ordinal))
@@ -476,6 +485,18 @@ public class WebSocketTests
         lock (opened)
         {
             Assert.That(opened.Select(i => i.Value), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
+        }
+    }
+
+    private static async Task<string?> ReadOrSay(WebSocketClient client, string stalled)
+    {
+        try
+        {
+            return await client.ReadLineAsync();
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new TimeoutException(stalled, e);
         }
     }
 

@@ -169,7 +169,8 @@ public static class ChatHost
     private static string Help() => """
         rxchat: a line-oriented chat server (the chat of "The Go Programming Language", ch. 8, in Rx.NET).
         Clients connect with: nc HOST PORT (over TLS: openssl s_client -quiet -connect HOST:TLSPORT);
-        IRC clients with: irssi -c HOST -p IRCPORT, then /join #rxchat
+        IRC clients with: irssi -c HOST -p IRCPORT, then /join #rxchat;
+        browsers at http://HOST:HTTPPORT/ (with --http-port)
 
         Usage: dotnet run --project RxChat -- [--option value]...   (or: RxChat [--option value]...)
 
@@ -205,8 +206,8 @@ public static class ChatHost
           --tls-handshake-timeout DURATION
                                       close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)
-          --http-port PORT            the web door: the WebSocket at ws://HOST:PORT/ws, /healthz and
-                                      /metrics (Prometheus); 0 picks a free one (default none)
+          --http-port PORT            the web door: the page at http://HOST:PORT/, its WebSocket at /ws,
+                                      /healthz and /metrics; 0 picks a free one (default none)
           --http-allowed-origins LIST other origins whose pages may open the WebSocket, comma-separated,
                                       e.g. https://chat.example.com (default none: the page's own only)
           --help                      print this

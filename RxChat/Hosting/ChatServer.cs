@@ -19,7 +19,7 @@ namespace RxChat.Hosting;
 /// <summary>
 /// A running chat server: its doors (a <see cref="TcpChatListener"/> for the line door, and another for the line door
 /// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set; the web door, Kestrel, when
-/// <see cref="ChatServerOptions.HttpPort"/> is set: WebSockets, health and metrics), and any other connections you bring, feeding a
+/// <see cref="ChatServerOptions.HttpPort"/> is set: the page, its WebSocket, health and metrics), and any other connections you bring, feeding a
 /// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
 /// generic host.
 /// </summary>
@@ -42,7 +42,7 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly TcpChatListener? _ircDoor;
     private readonly TcpChatListener? _ircTlsDoor;
 
-    // The web door (WebSocket, health, metrics); null without --http-port.
+    // The web door (page, WebSocket, health, metrics); null without --http-port.
     private readonly WebDoor? _web;
     private readonly ChatMetrics _metrics;
     private readonly bool _ownsMetrics;

@@ -26,6 +26,7 @@ namespace RxChat.Web;
 /// <summary>
 /// The web door (PROTOCOL.md, Doors, Web door; <c>--http-port</c>): Kestrel on the server's address, serving
 /// <list type="table">
+/// <item><term><c>GET /</c></term><description>the page, a complete chat client (<see cref="WebPage"/>)</description></item>
 /// <item><term><c>GET /ws</c></term><description>
 /// the WebSocket, another door onto the same connections: each accepted socket is a <see cref="WebSocketConnection"/>
 /// on <see cref="Accepted"/>, numbered with the server's other doors; <c>403</c> when the page's origin is not allowed
@@ -235,9 +236,9 @@ internal sealed class WebDoor : IAsyncDisposable
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.CacheControl = "no-store";
         var path = context.Request.Path.Value;
-        if (path is not ("/healthz" or "/ws"))
+        if (path is not ("/" or "/healthz" or "/ws"))
         {
-            return Status(response, StatusCodes.Status404NotFound, "not found: the WebSocket is at /ws; /healthz, /metrics");
+            return Status(response, StatusCodes.Status404NotFound, "not found: the page is at /, the WebSocket at /ws");
         }
 
         if (!HttpMethods.IsGet(context.Request.Method) && !(HttpMethods.IsHead(context.Request.Method) && path != "/ws"))
@@ -248,11 +249,21 @@ internal sealed class WebDoor : IAsyncDisposable
 
         return path switch
         {
+            "/" => PageAsync(response),
             "/healthz" => IsReady
                 ? Status(response, StatusCodes.Status200OK, "ok")
                 : Status(response, StatusCodes.Status503ServiceUnavailable, _stopping ? "stopping" : "not serving the room yet"),
             _ => WebSocketAsync(context),
         };
+    }
+
+    private static async Task PageAsync(HttpResponse response)
+    {
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers.ContentSecurityPolicy = WebPage.ContentSecurityPolicy;
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.ContentLength = WebPage.Html.Length;
+        await response.Body.WriteAsync(WebPage.Html).ConfigureAwait(false);
     }
 
     private static Task Status(HttpResponse response, int status, string text)

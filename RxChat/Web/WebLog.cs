@@ -12,7 +12,7 @@ internal static partial class WebLog
     /// <summary>The event id of <see cref="OriginRefused"/>.</summary>
     public const int OriginRefusedEvent = 401;
 
-    [LoggerMessage(EventId = ListeningEvent, Level = LogLevel.Information, Message = "Web door listening on {EndPoint} ({Scheme}): the WebSocket at /ws, /healthz, /metrics")]
+    [LoggerMessage(EventId = ListeningEvent, Level = LogLevel.Information, Message = "Web door listening on {EndPoint} ({Scheme}): the page at /, the WebSocket at /ws, /healthz, /metrics")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint, string scheme);
 
     [LoggerMessage(EventId = OriginRefusedEvent, Level = LogLevel.Information, Message = "WebSocket from {RemoteAddress} refused: its page's origin {Origin} is not allowed (--http-allowed-origins)")]

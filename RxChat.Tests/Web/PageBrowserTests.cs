@@ -1,0 +1,116 @@
+using NUnit.Framework;
+using OpenQA.Selenium;
+using RxChat.Hosting;
+using RxChat.Tests.Support;
+
+namespace RxChat.Tests.Web;
+
+/// <summary>
+/// The web door's page in a real headless browser (Debian's Chromium, driven by Selenium WebDriver), chatting with the
+/// line door's clients through the same room (PROTOCOL.md, Doors, Web door): typed into <c>#line</c>, read from
+/// <c>#log</c>, one child per line received whose text is exactly that line.
+/// </summary>
+[CancelAfter(120_000)]
+[NonParallelizable]
+[Category(Needs.Browser)]
+public class PageBrowserTests
+{
+    [Test]
+    public async Task TwoPagesAndALineClient_ChatInOneRoom()
+    {
+        await using var server = TestServer.StartWeb();
+        using var browser = Browser.Start();
+        var ann = browser.Open(server.WebUri());
+        browser.WaitFor("What is your name?");
+        browser.Say("ann");
+        browser.WaitFor("Current clients: ann");
+        var ben = browser.OpenWindow(server.WebUri());
+        browser.WaitFor("What is your name?");
+        browser.Say("ben");
+        browser.WaitFor("Current clients: ann, ben");
+        await using var cy = await server.EnterAsync("cy");
+
+        browser.In(ann).WaitFor("cy has arrived");
+        browser.Say("hello from a browser");
+        await cy.ExpectAsync("ann: hello from a browser");
+        await cy.SendAsync("hi from nc");
+        browser.In(ben).WaitFor("hi from nc".Insert(0, "cy: "));
+        browser.Say("/who");
+        var benSaw = browser.WaitFor("Current clients: ann, ben, cy");
+        var annSaw = browser.In(ann).WaitFor("cy: hi from nc");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(benSaw, Is.EqualTo(new[]
+            {
+                "What is your name?", "You are ben", "Current clients: ann, ben", "cy has arrived", "ann: hello from a browser",
+                "cy: hi from nc", "Current clients: ann, ben, cy",
+            }), "every line ben's page received, one child each, its text exactly the line");
+            Assert.That(annSaw, Is.EqualTo(new[]
+            {
+                "What is your name?", "You are ann", "Current clients: ann", "ben has arrived", "cy has arrived", "ann: hello from a browser",
+                "cy: hi from nc",
+            }));
+        });
+    }
+
+    [Test]
+    public async Task LineWithMarkup_ShowsAsText_NothingRunsOrLoads()
+    {
+        await using var server = TestServer.StartWeb();
+        using var browser = Browser.Start();
+        browser.Open(server.WebUri());
+        browser.WaitFor("What is your name?");
+        browser.Say("ann");
+        browser.WaitFor("Current clients: ann");
+        await using var cy = await server.EnterAsync("cy");
+
+        await cy.SendAsync("<img src=x onerror=alert(1)>");
+        await cy.SendAsync("<script>alert(2)</script><b>bold</b> &amp; &lt;");
+        var lines = browser.WaitFor("cy: <script>alert(2)</script><b>bold</b> &amp; &lt;");
+        var elements = browser.Script("return document.querySelectorAll('#log img, #log script, #log b').length;");
+        var fetched = browser.Script("return performance.getEntriesByType('resource').map(e => e.name);");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines, Does.Contain("cy: <img src=x onerror=alert(1)>"));
+            Assert.That(elements, Is.EqualTo(0L), "no element made from a line");
+            Assert.That(() => browser.Driver.SwitchTo().Alert(), Throws.InstanceOf<NoAlertPresentException>(), "no script ran");
+            Assert.That(fetched, Is.Empty, "the page fetched nothing after itself: script and style are inside it");
+        });
+    }
+
+    [Test]
+    public async Task Page_ReconnectsAfterItsNodeRestarts_AndEntersAgainUnderItsName()
+    {
+        var first = TestServer.StartWeb();
+        var port = first.HttpEndPoint!.Port;
+        using var browser = Browser.Start();
+        try
+        {
+            browser.Open(first.WebUri());
+            browser.WaitFor("What is your name?");
+            browser.Say("ann");
+            browser.WaitFor("Current clients: ann");
+        }
+        finally
+        {
+            await first.StopAsync();
+            await first.DisposeAsync();
+        }
+
+        browser.WaitFor("Server shutting down");
+        await using var second = TestServer.Start(new ChatServerOptions { HttpPort = port });
+        await using var cy = await second.EnterAsync("cy");
+        await cy.ExpectAsync("ann has arrived");
+        var lines = browser.WaitFor("You are ann", occurrence: 2);
+        browser.Say("back again");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(lines.Count(l => l == "What is your name?"), Is.EqualTo(2), "a second socket, prompted again");
+            Assert.That(browser.Script("return document.getElementById('status').textContent;"), Is.EqualTo("connected as ann"));
+            Assert.That(await cy.ReadLineAsync(), Is.EqualTo("ann: back again"));
+        });
+    }
+}
