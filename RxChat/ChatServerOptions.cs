@@ -142,8 +142,8 @@ public sealed record ChatServerOptions
     /// <summary>
     /// The web door's port (<c>--http-port</c>), 0 to 65535, 0 picks a free one: on <see cref="Host"/>, the page at
     /// <c>/</c>, its WebSocket at <c>/ws</c> (one line per text message each way), <c>/healthz</c> (200 once the server
-    /// serves the room, 503 before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus). Null (the default): no
-    /// web door.
+    /// serves the room, 503 before) and <c>/metrics</c> (the <c>RxChat</c> meter for Prometheus); HTTPS and WSS when
+    /// <see cref="TlsCertificate"/> and <see cref="TlsKey"/> are given. Null (the default): no web door.
     /// PROTOCOL.md, Doors, Web door.
     /// </summary>
     public int? HttpPort { get; init; }

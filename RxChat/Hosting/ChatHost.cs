@@ -207,7 +207,8 @@ public static class ChatHost
                                       close a TLS connection whose handshake takes longer, 0 = never (default 10s)
           --log-messages BOOL         log chat text too, true or false (default false)
           --http-port PORT            the web door: the page at http://HOST:PORT/, its WebSocket at /ws,
-                                      /healthz and /metrics; 0 picks a free one (default none)
+                                      /healthz and /metrics; HTTPS with --tls-cert and --tls-key; 0 picks a
+                                      free one (default none)
           --http-allowed-origins LIST other origins whose pages may open the WebSocket, comma-separated,
                                       e.g. https://chat.example.com (default none: the page's own only)
           --help                      print this

@@ -19,9 +19,9 @@ namespace RxChat.Hosting;
 /// <summary>
 /// A running chat server: its doors (a <see cref="TcpChatListener"/> for the line door, and another for the line door
 /// over TLS when <see cref="ChatServerOptions.TlsPort"/> is set; the web door, Kestrel, when
-/// <see cref="ChatServerOptions.HttpPort"/> is set: the page, its WebSocket, health and metrics), and any other connections you bring, feeding a
-/// <see cref="Broadcaster"/>. The public facade for applications and tests; <c>Program</c> runs one inside the
-/// generic host.
+/// <see cref="ChatServerOptions.HttpPort"/> is set: the page, its WebSocket, health and metrics), and any other
+/// connections you bring, feeding a <see cref="Broadcaster"/>. The public facade for applications and tests;
+/// <c>Program</c> runs one inside the generic host.
 /// </summary>
 /// <example>
 /// <code>
@@ -149,7 +149,7 @@ public sealed class ChatServer : IAsyncDisposable
     /// </summary>
     public IPEndPoint? HttpEndPoint => _web?.EndPoint;
 
-    /// <summary>The web door's scheme, <c>http</c>; null without a web door.</summary>
+    /// <summary>The web door's scheme: <c>https</c> with a TLS certificate, else <c>http</c>; null without a web door.</summary>
     public string? HttpScheme => _web?.Scheme;
 
     /// <summary>
@@ -228,7 +228,7 @@ public sealed class ChatServer : IAsyncDisposable
 
             // The web door binds and listens at once: its health check answers (503) until the server is ready.
             web = options.HttpPort is { } httpPort
-                ? WebDoor.Start(options, doors[0].Listener.LocalEndPoint.Address, httpPort, numbers, scheduler, metrics, loggerFactory)
+                ? WebDoor.Start(options, doors[0].Listener.LocalEndPoint.Address, httpPort, numbers, scheduler, certificate, metrics, loggerFactory)
                 : null;
 
             IRoomLog log = options.Redis is null

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,9 @@ namespace RxChat.Web;
 /// <item><term><c>GET /healthz</c></term><description><c>200</c> once the server serves the room (its <c>Ready</c>), <c>503</c> before and while it stops</description></item>
 /// <item><term><c>GET /metrics</c></term><description>the <c>RxChat</c> meter in the Prometheus text format, through OpenTelemetry's exporter</description></item>
 /// </list>
-/// The door binds and listens when it starts, so that a load balancer's health check is answered (<c>503</c>) while a node of a room waits to join it.
+/// over HTTPS and WSS when the server has a TLS certificate (<see cref="ServerCertificate"/>, its current certificate
+/// for every handshake, so that a renewed one is served without a restart). The door binds and listens when it
+/// starts, so that a load balancer's health check is answered (<c>503</c>) while a node of a room waits to join it.
 /// The WebSocket's keep-alive: a ping every <see cref="KeepAliveInterval"/>, and a client whose pong does not come
 /// within as long again is cut off (the idle timeout, which counts lines only, is the core's, as for every client).
 /// </summary>
@@ -67,7 +70,7 @@ internal sealed class WebDoor : IAsyncDisposable
 
     private WebDoor(
         WebApplication app, MeterProvider meters, ChatServerOptions options, ConnectionNumbers numbers, IScheduler scheduler, ChatMetrics metrics,
-        ILoggerFactory loggerFactory, AllowedOrigins origins)
+        ILoggerFactory loggerFactory, AllowedOrigins origins, bool tls)
     {
         _app = app;
         _meters = meters;
@@ -78,6 +81,7 @@ internal sealed class WebDoor : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("RxChat.Web");
         _transportLogger = loggerFactory.CreateLogger("RxChat.Transport");
         _origins = origins;
+        Scheme = tls ? "https" : "http";
         var idleHalf = TimeSpan.FromTicks(options.IdleTimeout.Ticks / 2);
         KeepAliveInterval = options.IdleTimeout > TimeSpan.Zero && idleHalf < MaxKeepAliveInterval ? idleHalf : MaxKeepAliveInterval;
     }
@@ -85,8 +89,8 @@ internal sealed class WebDoor : IAsyncDisposable
     /// <summary>The address and port listened on (the real port when 0 was asked for).</summary>
     public IPEndPoint EndPoint { get; private set; } = null!;
 
-    /// <summary><c>http</c>.</summary>
-    public string Scheme => "http";
+    /// <summary><c>http</c>, or <c>https</c> when the door speaks TLS.</summary>
+    public string Scheme { get; }
 
     /// <summary>How often an open WebSocket is pinged: half the idle timeout, at most <see cref="MaxKeepAliveInterval"/>.</summary>
     public TimeSpan KeepAliveInterval { get; }
@@ -106,13 +110,14 @@ internal sealed class WebDoor : IAsyncDisposable
     /// <param name="port">The port; 0 picks a free one.</param>
     /// <param name="numbers">The connection numbers the server's doors share.</param>
     /// <param name="scheduler">The source of time.</param>
+    /// <param name="certificate">The TLS certificate for HTTPS and WSS; null for plain HTTP.</param>
     /// <param name="metrics">The server's instruments: counted here as for every door, exported at <c>/metrics</c>.</param>
     /// <param name="loggerFactory">Where logs go (Kestrel's too).</param>
     /// <exception cref="ArgumentException"><see cref="ChatServerOptions.HttpAllowedOrigins"/> holds something that is not an origin.</exception>
     /// <exception cref="BindException">The address cannot be bound (the port is in use, say).</exception>
     public static WebDoor Start(
-        ChatServerOptions options, IPAddress address, int port, ConnectionNumbers numbers, IScheduler scheduler, ChatMetrics metrics,
-        ILoggerFactory loggerFactory)
+        ChatServerOptions options, IPAddress address, int port, ConnectionNumbers numbers, IScheduler scheduler, ServerCertificate? certificate,
+        ChatMetrics metrics, ILoggerFactory loggerFactory)
     {
         AllowedOrigins origins;
         try
@@ -136,8 +141,23 @@ internal sealed class WebDoor : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificateSelector = (_, _) => certificate.Current,
+                        HandshakeTimeout = options.TlsHandshakeTimeout > TimeSpan.Zero ? options.TlsHandshakeTimeout : Timeout.InfiniteTimeSpan,
+                    });
+                }
+            });
         });
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
 
         // The exporter's own provider, reading the RxChat meter; every scrape collects afresh (no cached answer).
         var meters = Sdk.CreateMeterProviderBuilder()
@@ -146,7 +166,7 @@ internal sealed class WebDoor : IAsyncDisposable
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)
             .Build();
         var app = builder.Build();
-        var door = new WebDoor(app, meters, options, numbers, scheduler, metrics, loggerFactory, origins);
+        var door = new WebDoor(app, meters, options, numbers, scheduler, metrics, loggerFactory, origins, certificate is not null);
         app.UseWebSockets();
         app.UseOpenTelemetryPrometheusScrapingEndpoint(meters, predicate: null, path: "/metrics", configureBranchedPipeline: null, optionsName: null);
         app.Run(door.HandleAsync);
