@@ -472,6 +472,27 @@ public class WebSocketTests
     }
 
     [Test]
+    public async Task WebClient_AndAnIrcClient_ChatInOneRoom_EachInItsDoorsForm()
+    {
+        await using var server = TestServer.StartWeb(new ChatServerOptions { IrcPort = 0, IrcServerName = "irc.test" });
+        await using var alice = await IrcClient.RegisterAsync(server.IrcEndPoint!, "alice");
+        await using var carol = await WebSocketClient.EnterAsync(server.WebSocketUri(), "carol");
+        var joined = await alice.ReadCommandAsync("JOIN");
+
+        await carol.SendAsync("hello irc");
+        var privmsg = await alice.ReadCommandAsync("PRIVMSG");
+        await alice.SendAsync("PRIVMSG #rxchat :hello web", "PRIVMSG #rxchat :\u0001ACTION waves\u0001");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(joined, Is.EqualTo(":carol!web@127.0.0.1 JOIN #rxchat"));
+            Assert.That(privmsg, Is.EqualTo(":carol!web@127.0.0.1 PRIVMSG #rxchat :hello irc"));
+            Assert.That(await carol.ReadLinesAsync(3), Is.EqualTo(new[] { "carol: hello irc", "alice: hello web", "* alice waves" }),
+                "the web door renders the line door's text");
+        });
+    }
+
+    [Test]
     public async Task ConnectionIds_AreUniqueAcrossDoors()
     {
         var opened = new List<RxChat.Core.ConnectionId>();
