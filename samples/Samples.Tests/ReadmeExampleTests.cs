@@ -6,10 +6,10 @@ using static Microsoft.Reactive.Testing.ReactiveTest;
 
 namespace Samples.Tests;
 
-/// <summary>The README's example test (Embedding), compiled and run: keep the two in step.</summary>
+/// <summary>The example test in docs/design.md (Time), linked from the README, compiled and run: keep the two in step.</summary>
 public class ReadmeExampleTests
 {
-    // README: begin
+    // docs/design.md: begin
     [Test]
     public void Broadcaster_TwoClientsChat_BobSeesAliceArriveSpeakAndLeave()
     {
@@ -44,10 +44,10 @@ public class ReadmeExampleTests
         }));
     }
 
-    // README: end
+    // docs/design.md: end
 
     [Test]
-    public void Readme_ShowsThisTestAsItIs()
+    public void DesignPage_ShowsThisTestAsItIs()
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (!File.Exists(Path.Combine(root.FullName, "RxChat.sln")))
@@ -56,11 +56,11 @@ public class ReadmeExampleTests
         }
 
         var source = File.ReadAllLines(Path.Combine(root.FullName, "samples", "Samples.Tests", "ReadmeExampleTests.cs"));
-        var test = source.SkipWhile(l => !l.Contains("// README: begin", StringComparison.Ordinal)).Skip(1)
-            .TakeWhile(l => !l.Contains("// README: end", StringComparison.Ordinal))
+        var test = source.SkipWhile(l => !l.Contains("// docs/design.md: begin", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => !l.Contains("// docs/design.md: end", StringComparison.Ordinal))
             .Select(l => l.Length >= 4 ? l[4..] : l.Trim()).ToList();
-        var readme = File.ReadAllText(Path.Combine(root.FullName, "README.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var page = File.ReadAllText(Path.Combine(root.FullName, "docs", "design.md")).Replace("\r\n", "\n", StringComparison.Ordinal);
 
-        Assert.That(readme, Does.Contain(string.Join("\n", test).TrimEnd()));
+        Assert.That(page, Does.Contain(string.Join("\n", test).TrimEnd()));
     }
 }
