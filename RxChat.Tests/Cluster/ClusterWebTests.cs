@@ -76,6 +76,30 @@ public class ClusterWebTests
         });
     }
 
+    [Test]
+    public async Task Healthz_503WhileTheNodeHasNoContactWithTheRoom_200OnceItServesAgain()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 1, extra: ["--http-port", "0"]);
+        var web = await room[0].ListeningHttpAsync(TimeSpan.FromSeconds(10));
+        using var http = new HttpClient();
+        var healthz = new Uri($"http://{web.Authority}/healthz");
+        using var before = await http.GetAsync(healthz);
+
+        await room.Redis.KillAsync();
+        HttpStatusCode? during = null;
+        await Eventually.HoldsAsync(async () => (during = (await http.GetAsync(healthz)).StatusCode) == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15), "503 once Redis is gone");
+        using var said = await http.GetAsync(healthz);
+        await room.Redis.RestartAsync();
+        await Eventually.HoldsAsync(async () => (await http.GetAsync(healthz)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "200 once it serves the room again");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(during, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await said.Content.ReadAsStringAsync(), Is.EqualTo("not serving the room now: no contact with it\n"));
+        });
+    }
+
     private static int FreePort()
     {
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);

@@ -155,4 +155,18 @@ public class OptionsTests
     {
         Assert.That(() => Read(option, value), Throws.InstanceOf<FormatException>().With.Message.Contains(option));
     }
+
+    [TestCase(new[] { "--port", "9000", "--irc-port", "9000" }, "--irc-port", "--port's")]
+    [TestCase(new[] { "--port", "9000", "--http-port", "9000" }, "--http-port", "--port's")]
+    [TestCase(new[] { "--irc-port", "9001", "--http-port", "9001" }, "--http-port", "--irc-port's")]
+    public void TwoDoors_OnOnePort_NameTheOption(string[] args, string named, string says)
+    {
+        Assert.That(() => Read(args), Throws.InstanceOf<FormatException>().With.Message.StartsWith(named + " ").And.Message.Contains(says));
+    }
+
+    [Test]
+    public void TwoDoors_OnPortZero_EachPicksItsOwn()
+    {
+        Assert.That(Read("--port", "0", "--irc-port", "0", "--http-port", "0"), Is.EqualTo(new ChatServerOptions { Port = 0, IrcPort = 0, HttpPort = 0 }));
+    }
 }

@@ -547,6 +547,29 @@ public class SharedRoomLogTests
         });
     }
 
+    [Test]
+    public void IsServing_FalseWhileTheNodeHasNoContactWithTheRoom_TrueOnceItServesAgain()
+    {
+        // A health check reads it (the web door's /healthz): a load balancer then sends newcomers to another node.
+        var (room, a, b) = TwoNodes();
+        var servingAtFirst = (a.Log.IsServing, b.Log.IsServing);
+        b.Store.Cut = true;
+        room.Run(0.5);
+        var stillWithinTheTimeout = b.Log.IsServing;
+        room.Run(3);
+        var cutOff = (a.Log.IsServing, b.Log.IsServing);
+        b.Store.Cut = false;
+        room.Run(1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(servingAtFirst, Is.EqualTo((true, true)));
+            Assert.That(stillWithinTheTimeout, Is.False, "its appends fail at once, so newcomers could not enter");
+            Assert.That(cutOff, Is.EqualTo((true, false)), "the other node serves on");
+            Assert.That(b.Log.IsServing, Is.True);
+        });
+    }
+
     private static (VirtualRoom Room, VirtualRoom.Node A) OneNode()
     {
         var room = new VirtualRoom();

@@ -153,6 +153,8 @@ internal sealed class RoomScript
 
         public Task Ready => Task.CompletedTask;
 
+        public bool IsServing => true;
+
         public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
             Observable.Merge(events.Select(a => (Node: Self, Admitted: a)), Others.Select(o => (o.Node, Admitted: new Admitted(o.Event, Local: false))))
                 .Select((a, i) => new RoomEntry(i + 1, Scheduler.Now, a.Admitted.Event, a.Admitted.Local, a.Node));

@@ -96,6 +96,8 @@ internal sealed class VirtualRoom
         {
             public Task Ready => log.Ready;
 
+            public bool IsServing => log.IsServing;
+
             public IObservable<RoomEntry> Order(IObservable<Admitted> events) => log.Order(events);
 
             public void Folded(RoomEntry entry, ChatStep step)

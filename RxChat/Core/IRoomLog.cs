@@ -17,6 +17,12 @@ internal interface IRoomLog
     /// <summary>Completes once the room can take newcomers the first time (this node has joined it and caught up).</summary>
     Task Ready { get; }
 
+    /// <summary>
+    /// Whether the room takes newcomers now: after <see cref="Ready"/>, false again while this node has lost contact
+    /// with the room or rejoins it. Read from any thread (a health check's); it may lag the log by a moment.
+    /// </summary>
+    bool IsServing { get; }
+
     /// <summary>What the fold decided for <paramref name="entry"/>, for the log's own bookkeeping (a node counted gone, a state to keep).</summary>
     void Folded(RoomEntry entry, ChatStep step);
 }

@@ -12,6 +12,8 @@ internal sealed class InProcessRoomLog(IScheduler scheduler) : IRoomLog
 {
     public Task Ready => Task.CompletedTask;
 
+    public bool IsServing => true;
+
     public IObservable<RoomEntry> Order(IObservable<Admitted> events) =>
         events.Select((a, i) => new RoomEntry(i + 1, scheduler.Now, a.Event, a.Local));
 

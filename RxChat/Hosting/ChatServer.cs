@@ -111,7 +111,7 @@ public sealed class ChatServer : IAsyncDisposable
                 }
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        web?.Serve(Ready);
+        web?.Serve(Ready, () => _log.IsServing);
     }
 
     /// <summary>
@@ -182,7 +182,8 @@ public sealed class ChatServer : IAsyncDisposable
     /// <exception cref="ArgumentException">
     /// <see cref="ChatServerOptions.TlsPort"/> is set without <see cref="ChatServerOptions.TlsCertificate"/> and
     /// <see cref="ChatServerOptions.TlsKey"/>, or either file cannot be loaded (the message says which and why), or
-    /// <see cref="ChatServerOptions.HttpAllowedOrigins"/> holds something that is not an origin.
+    /// <see cref="ChatServerOptions.HttpAllowedOrigins"/> holds something that is not an origin, or two doors are given
+    /// the same port (other than 0).
     /// </exception>
     /// <exception cref="System.Net.Sockets.SocketException">An address cannot be bound (for example, a port is in use).</exception>
     public static ChatServer Start(
@@ -190,6 +191,11 @@ public sealed class ChatServer : IAsyncDisposable
         IObservable<IChatConnection>? connections = null, IMeterFactory? meterFactory = null, IObserver<ServerEvent>? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (ChatServerOptionsReader.SharedPort(options) is { } shared)
+        {
+            throw new ArgumentException($"two doors on port {shared.Port} (--{shared.First}, --{shared.Second}): each door needs a port of its own", nameof(options));
+        }
+
         scheduler ??= ChatSchedulers.Time;
         loggerFactory ??= NullLoggerFactory.Instance;
         var transportLogger = loggerFactory.CreateLogger("RxChat.Transport");

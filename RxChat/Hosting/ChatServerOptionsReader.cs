@@ -67,7 +67,28 @@ public static class ChatServerOptionsReader
             HttpAllowedOrigins = Get(configuration, "http-allowed-origins", o.HttpAllowedOrigins, ParseOrigins),
         };
         CheckTls(options);
+        if (SharedPort(options) is { } shared)
+        {
+            throw Bad(shared.Second, $"{shared.Port} is --{shared.First}'s port too: each door needs a port of its own (or 0)");
+        }
         return options;
+    }
+
+    /// <summary>
+    /// Two doors given the same port (not 0, which picks a free one for each): the options in the order of
+    /// PROTOCOL.md's table, and the port; null when every door has its own.
+    /// </summary>
+    internal static (string First, string Second, int Port)? SharedPort(ChatServerOptions options)
+    {
+        (string Name, int? Port)[] doors =
+        [
+            ("port", options.Port), ("irc-port", options.IrcPort), ("http-port", options.HttpPort), ("tls-port", options.TlsPort),
+            ("irc-tls-port", options.IrcTlsPort),
+        ];
+        var given = doors.Where(d => d.Port is > 0).ToList();
+        return given
+            .SelectMany((d, i) => given.Skip(i + 1).Where(e => e.Port == d.Port).Select(e => ((string First, string Second, int Port)?)(d.Name, e.Name, d.Port!.Value)))
+            .FirstOrDefault();
     }
 
     // The TLS options go together, and the files must load now: a bad certificate is a bad option, not a failed start.

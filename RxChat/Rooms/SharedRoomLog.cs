@@ -99,6 +99,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     private long _lag;
     private int _liveNodes;
     private int _waiting;
+    private bool _serving;
     private int _backlog;
 
     // Counters shared with the threads that post: what waits in the loop's queue.
@@ -143,6 +144,9 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
 
     /// <inheritdoc/>
     public Task Ready => _ready.Task;
+
+    /// <inheritdoc/>
+    public bool IsServing => Volatile.Read(ref _serving);
 
     // Whether newcomers can enter now: caught up, the store reached and taking this node's events, not stopping.
     private bool Serving => _phase == Phase.Live && _connected && !_queue.Failing && !_stopping;
@@ -234,6 +238,9 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
         {
             RoomLog.Failed(_logger, e);
         }
+
+        // The mirror a health check reads: whatever the action changed, after it.
+        Volatile.Write(ref _serving, Serving);
     });
 
     // Runs a store operation; its reply or failure comes back on the loop, unless a join (or a loss) happened since. An

@@ -33,7 +33,7 @@ namespace RxChat.Web;
 /// on <see cref="Accepted"/>, numbered with the server's other doors; <c>403</c> when the page's origin is not allowed
 /// (<see cref="AllowedOrigins"/>), <c>503</c> before the server serves the room and once it stops
 /// </description></item>
-/// <item><term><c>GET /healthz</c></term><description><c>200</c> once the server serves the room (its <c>Ready</c>), <c>503</c> before and while it stops</description></item>
+/// <item><term><c>GET /healthz</c></term><description><c>200</c> while the server serves the room (after its <c>Ready</c>, and not while a node of a room has lost contact with it), <c>503</c> otherwise and while it stops</description></item>
 /// <item><term><c>GET /metrics</c></term><description>the <c>RxChat</c> meter in the Prometheus text format, through OpenTelemetry's exporter</description></item>
 /// </list>
 /// over HTTPS and WSS when the server has a TLS certificate (<see cref="ServerCertificate"/>, its current certificate
@@ -198,8 +198,9 @@ internal sealed class WebDoor : IAsyncDisposable
     /// Serves the chat once <paramref name="ready"/> (the server's Ready) completes: from then on <c>/healthz</c> is
     /// <c>200</c> and WebSockets are accepted; the door's listening line is logged then.
     /// </summary>
-    public void Serve(Task ready)
+    public void Serve(Task ready, Func<bool> serving)
     {
+        _serving = serving;
         _ready = ready;
         ready.ContinueWith(
             _ => WebLog.Listening(_logger, EndPoint, Scheme),
@@ -250,6 +251,10 @@ internal sealed class WebDoor : IAsyncDisposable
 
     private bool IsReady => _ready is { IsCompletedSuccessfully: true } && !_stopping;
 
+    // The room takes newcomers now: false while a node of a room has lost contact with it (its newcomers would be
+    // refused with 'error: room unavailable'), so that a load balancer sends them elsewhere.
+    private Func<bool> _serving = static () => true;
+
     private Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
@@ -270,9 +275,11 @@ internal sealed class WebDoor : IAsyncDisposable
         return path switch
         {
             "/" => PageAsync(response),
-            "/healthz" => IsReady
+            "/healthz" => !IsReady
+                ? Status(response, StatusCodes.Status503ServiceUnavailable, _stopping ? "stopping" : "not serving the room yet")
+                : _serving()
                 ? Status(response, StatusCodes.Status200OK, "ok")
-                : Status(response, StatusCodes.Status503ServiceUnavailable, _stopping ? "stopping" : "not serving the room yet"),
+                : Status(response, StatusCodes.Status503ServiceUnavailable, "not serving the room now: no contact with it"),
             _ => WebSocketAsync(context),
         };
     }
