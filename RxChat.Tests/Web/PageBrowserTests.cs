@@ -113,4 +113,41 @@ public class PageBrowserTests
             Assert.That(await cy.ReadLineAsync(), Is.EqualTo("ann: back again"));
         });
     }
+
+    [Test]
+    public async Task Page_WhoseNameIsStillHeldWhenItComesBack_AsksAgainUntilItIsFree()
+    {
+        // As after a node crash or a dropped network: the page comes back before the room has seen its old
+        // connection go (across nodes, up to the node timeout). Here a line client holds the name meanwhile.
+        var first = TestServer.StartWeb();
+        var port = first.HttpEndPoint!.Port;
+        using var browser = Browser.Start();
+        try
+        {
+            browser.Open(first.WebUri());
+            browser.WaitFor("What is your name?");
+            browser.Say("ann");
+            browser.WaitFor("Current clients: ann");
+        }
+        finally
+        {
+            await first.StopAsync();
+            await first.DisposeAsync();
+        }
+
+        await using var second = TestServer.Start(new ChatServerOptions { HttpPort = port });
+        var holder = await second.EnterAsync("ann");
+        browser.WaitFor("error: name 'ann' is taken");
+        var status = browser.Script("return document.getElementById('status').textContent;") as string;
+        await holder.SendAsync("/quit");
+        await holder.DisposeAsync();
+        var lines = browser.WaitFor("You are ann", occurrence: 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status, Does.StartWith("the name ann is still held"));
+            Assert.That(lines.SkipWhile(l => l != "error: name 'ann' is taken").Last(), Is.EqualTo("Current clients: ann").Or.EqualTo("You are ann"));
+            Assert.That(browser.Script("return document.getElementById('status').textContent;"), Is.EqualTo("connected as ann"));
+        });
+    }
 }
