@@ -36,7 +36,12 @@ internal sealed class TestCertificates : IDisposable
         }
     }
 
-    public static TestCertificates Create(string authorityName = "rxchat test ca")
+    /// <summary>
+    /// Makes an authority and a certificate for <c>localhost</c> and 127.0.0.1 with its key; with
+    /// <paramref name="intermediate"/>, the authority signs an intermediate authority that signs the server's
+    /// certificate, and <see cref="CertFile"/> holds the certificate then the intermediate, as a full chain file does.
+    /// </summary>
+    public static TestCertificates Create(string authorityName = "rxchat test ca", bool intermediate = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("rxchat-certs").FullName;
         var now = DateTimeOffset.UtcNow;
@@ -45,7 +50,16 @@ internal sealed class TestCertificates : IDisposable
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, 0, critical: true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, critical: false));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        using var root = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        using var middleKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var middleRequest = new CertificateRequest($"CN={authorityName} intermediate", middleKey, HashAlgorithmName.SHA256);
+        middleRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, 0, critical: true));
+        middleRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
+        middleRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(middleRequest.PublicKey, critical: false));
+        using var middle = intermediate
+            ? middleRequest.Create(root, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8)).CopyWithPrivateKey(middleKey)
+            : null;
+        var ca = middle ?? root;
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var serverRequest = new CertificateRequest("CN=localhost", serverKey, HashAlgorithmName.SHA256);
@@ -59,8 +73,8 @@ internal sealed class TestCertificates : IDisposable
         using var server = serverRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
 
         var files = new TestCertificates(directory);
-        File.WriteAllText(files.CaFile, ca.ExportCertificatePem());
-        File.WriteAllText(files.CertFile, server.ExportCertificatePem());
+        File.WriteAllText(files.CaFile, root.ExportCertificatePem());
+        File.WriteAllText(files.CertFile, server.ExportCertificatePem() + (middle is null ? "" : "\n" + middle.ExportCertificatePem()));
         File.WriteAllText(files.KeyFile, serverKey.ExportPkcs8PrivateKeyPem());
         return files;
     }

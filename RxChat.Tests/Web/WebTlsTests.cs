@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -128,5 +129,39 @@ public class WebTlsTests
             Assert.That(host.Output[^1], Is.EqualTo($"listening on {web.Authority} (https)"));
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
+    }
+
+    [Test]
+    [Category(Needs.OpenSsl)]
+    public async Task FullChainFile_EveryTlsDoorSendsTheIntermediate_SoAClientTrustingOnlyTheRootVerifies(CancellationToken cancellationToken)
+    {
+        using var chain = TestCertificates.Create("rxchat chain ca", intermediate: true);
+        await using var server = TestServer.StartWeb(new ChatServerOptions
+        {
+            TlsCertificate = chain.CertFile, TlsKey = chain.KeyFile, TlsPort = 0, IrcTlsPort = 0,
+        });
+
+        var doors = new Dictionary<string, int>
+        {
+            ["https"] = server.HttpEndPoint!.Port, ["line"] = server.TlsEndPoint!.Port, ["irc"] = server.IrcTlsEndPoint!.Port,
+        };
+        var seen = new Dictionary<string, (int Certificates, bool Verified)>();
+        foreach (var (door, port) in doors)
+        {
+            using var openssl = Process.Start(new ProcessStartInfo("openssl")
+            {
+                ArgumentList = { "s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", chain.CaFile, "-verify_return_error", "-showcerts" },
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            openssl.StandardInput.Close();
+            var output = await openssl.StandardOutput.ReadToEndAsync(cancellationToken);
+            await openssl.WaitForExitAsync(cancellationToken);
+            seen[door] = (output.Split("-----BEGIN CERTIFICATE-----").Length - 1, output.Contains("Verify return code: 0 (ok)", StringComparison.Ordinal));
+        }
+
+        Assert.That(seen, Is.EquivalentTo(doors.Keys.ToDictionary(d => d, _ => (2, true))), "the certificate and its intermediate, verified against the root alone");
     }
 }

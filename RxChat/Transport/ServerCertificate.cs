@@ -64,19 +64,6 @@ internal sealed class ServerCertificate
         }
     }
 
-    /// <summary>
-    /// The certificate the files hold now (reloaded if they changed since they were last read), for a TLS stack that
-    /// takes a certificate rather than options (Kestrel's <c>ServerCertificateSelector</c>, the web door's).
-    /// </summary>
-    public X509Certificate2 Current
-    {
-        get
-        {
-            _ = Options;
-            return Certificate;
-        }
-    }
-
     /// <summary>The certificate new handshakes present (as of the last <see cref="Options"/>).</summary>
     public X509Certificate2 Certificate
     {

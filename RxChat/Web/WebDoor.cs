@@ -146,9 +146,11 @@ internal sealed class WebDoor : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1;
                 if (certificate is not null)
                 {
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    // The TCP doors' options for every handshake: the certificate the files hold now, with the
+                    // intermediates of a full chain file (a certificate alone would leave browsers without them).
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
                     {
-                        ServerCertificateSelector = (_, _) => certificate.Current,
+                        OnConnection = _ => ValueTask.FromResult(certificate.Options),
                         HandshakeTimeout = options.TlsHandshakeTimeout > TimeSpan.Zero ? options.TlsHandshakeTimeout : Timeout.InfiniteTimeSpan,
                     });
                 }
