@@ -41,7 +41,7 @@ public class RoomCodecTests
         [
             new Register("~alice"), new JoinRoom(), new PartRoom(null), new PartRoom("see you"), new QuitRoom(null), new QuitRoom("good night"),
             new Ask(new DoorQuery(QueryKind.Whois, ["bob", "carol"])), new Ask(new DoorQuery(QueryKind.List, [])),
-            new Echo(["PONG irc.test :x", "324 #rxchat +nt"]), new Echo([]), new Quietly(),
+            new Echo(["PONG irc.test :x", "324 #rxchat +nt"]), new Echo([]), new Quietly(), new SetAway("lunch"), new SetAway(null),
         ];
 
         var read = commands.Select(c => (LineReceived)RoomCodec.ReadEvent(RoomCodec.Write(new LineReceived(id, new ReceivedLine("text") { Command = c }))!, 7)).ToList();
@@ -76,6 +76,24 @@ public class RoomCodecTests
         Echo echo => $"Echo {string.Join('|', echo.Lines)}",
         _ => command.ToString(),
     };
+
+    [Test]
+    public void Snapshot_KeepsAClientsDoorUserAndAwayMessage()
+    {
+        var id = RoomScript.Id(2, 1);
+        var settings = new RoomSettings(TimeSpan.FromSeconds(5), 10);
+        var alice = new Client(id, "127.0.0.1:5000", Inbox: null, "alice", 1) { Door = Door.Irc, User = "~alice", InRoom = true, Away = "at lunch" };
+        var state = ChatState.Empty(settings) with
+        {
+            Connections = ChatState.Empty(settings).Connections.Add(id, alice),
+            Names = ChatState.Empty(settings).Names.Add("alice", id),
+            Roster = ChatState.Empty(settings).Roster.Add(1, id),
+        };
+
+        var read = RoomCodec.ReadSnapshot(RoomCodec.WriteSnapshot(state), settings).Connections[id];
+
+        Assert.That((read.Door, read.User, read.InRoom, read.Away), Is.EqualTo((Door.Irc, "~alice", true, "at lunch")));
+    }
 
     [Test]
     public void LocalEvents_NeverLeaveTheNode()

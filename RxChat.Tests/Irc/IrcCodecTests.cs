@@ -118,8 +118,9 @@ public class IrcCodecTests
     [TestCase("MODE alice +i", "echo:@self MODE $me :+i")]
     [TestCase("MODE alice +x", "echo:501 :Unknown MODE flag")]
     [TestCase("MODE bob", "echo:502 :Can't change mode for other users")]
-    [TestCase("AWAY :lunch", "echo:306 :You have been marked as being away")]
-    [TestCase("AWAY", "echo:305 :You are no longer marked as being away")]
+    [TestCase("AWAY :lunch \u0002now\u0002", "away:lunch now")]
+    [TestCase("AWAY", "away:(back)")]
+    [TestCase("AWAY :", "away:(back)")]
     [TestCase("HISTORY 5", "line:/history 5")]
     [TestCase("HISTORY", "line:/history")]
     [TestCase("KNOCK #rxchat", "echo:421 KNOCK :Unknown command")]
@@ -283,6 +284,7 @@ public class IrcCodecTests
         null => $"line:{line.Text}",
         Echo echo => $"echo:{string.Join('|', echo.Lines)}",
         Quietly => $"quiet:{line.Text}",
+        SetAway away => $"away:{away.Message ?? "(back)"}",
         Register register => $"register:{line.Text}:{register.User}",
         JoinRoom => "join",
         PartRoom part => $"part:{part.Words}",

@@ -197,6 +197,49 @@ public class IrcDoorTests
     }
 
     [Test]
+    public async Task Away_IsShownToThoseWhoAskOrWrite_UntilTheClientIsBack()
+    {
+        await using var server = Start();
+        await using var bob = await server.EnterAsync("bob");
+        await using var carol = await Register(server, "carol");
+        await using var alice = await Register(server, "alice");
+        await carol.ReadCommandAsync("JOIN");
+        await bob.ReadUntilAsync("alice has arrived");
+
+        await alice.SendAsync("AWAY :at lunch");
+        var marked = await alice.ReadLineAsync();
+        await carol.SendAsync("PRIVMSG alice :are you there?", "WHO alice", "WHOIS alice", "USERHOST alice");
+        var away = await carol.ReadThroughAsync(l => IrcClient.Numeric(l) == "302");
+        await bob.SendAsync("/msg alice hi");
+        var bobEcho = await bob.ReadLineAsync();
+        await alice.SendAsync("AWAY");
+        var back = await alice.ReadThroughAsync(l => IrcClient.Numeric(l) == "305");
+        await carol.SendAsync("WHO alice");
+        var here = await carol.ReadCommandAsync("352");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(marked, Is.EqualTo($":{Server} 306 alice :You have been marked as being away"));
+            Assert.That(away, Is.EqualTo(new[]
+            {
+                $":{Server} 301 carol alice :at lunch",
+                $":{Server} 352 carol * ~alice 127.0.0.1 {Server} alice G :0 IRC user",
+                $":{Server} 315 carol alice :End of WHO list",
+                $":{Server} 311 carol alice ~alice 127.0.0.1 * :IRC user",
+                $":{Server} 312 carol alice {Server} :RxChat",
+                $":{Server} 319 carol alice :#rxchat",
+                $":{Server} 301 carol alice :at lunch",
+                $":{Server} 318 carol alice :End of /WHOIS list",
+                $":{Server} 302 carol :alice=-~alice@127.0.0.1",
+            }));
+            Assert.That(bobEcho, Is.EqualTo("-> alice: hi"), "the line door's echo is as before");
+            Assert.That(back, Has.Member(":carol!~carol@127.0.0.1 PRIVMSG alice :are you there?").And.Member(":bob!nc@127.0.0.1 PRIVMSG alice :hi"));
+            Assert.That(back[^1], Is.EqualTo($":{Server} 305 alice :You are no longer marked as being away"));
+            Assert.That(here, Does.Contain(" alice H :0 "));
+        });
+    }
+
+    [Test]
     public async Task Renames_BothWays_AreNickAtTheIrcDoorAndKnownAsAtTheLineDoor()
     {
         await using var server = Start();

@@ -17,9 +17,10 @@ internal abstract record ChatMessage;
 /// <param name="User">The user name it gave (IRC's <c>USER</c>); for the other doors the door's own word.</param>
 /// <param name="Host">The address it connects from, without its port.</param>
 /// <param name="InRoom">It is in the room (an IRC client may hold its name without having joined the channel).</param>
-internal sealed record Member(ConnectionId Id, string Name, Door Door, string User, string Host, bool InRoom)
+/// <param name="Away">Its away message; null while it is here.</param>
+internal sealed record Member(ConnectionId Id, string Name, Door Door, string User, string Host, bool InRoom, string? Away = null)
 {
-    public static Member Of(Client client) => new(client.Id, client.Name ?? client.RemoteAddress, client.Door, client.User, client.Host, client.InRoom);
+    public static Member Of(Client client) => new(client.Id, client.Name ?? client.RemoteAddress, client.Door, client.User, client.Host, client.InRoom, client.Away);
 }
 
 /// <summary><c>What is your name?</c>: the line door's prompt; the IRC door registers instead.</summary>
@@ -60,8 +61,8 @@ internal sealed record RenamedMessage(Member Who, string NewName) : ChatMessage;
 /// <param name="Notice">Its sender marked it a notice (IRC's <c>NOTICE</c>).</param>
 internal sealed record PrivateMessage(Member From, string To, string Text, bool Notice = false) : ChatMessage;
 
-/// <summary><c>-&gt; TO: TEXT</c>: a <c>/msg</c>'s echo to its sender.</summary>
-internal sealed record PrivateEchoMessage(string To, string Text) : ChatMessage;
+/// <summary><c>-&gt; TO: TEXT</c>: a <c>/msg</c>'s echo to its sender; <paramref name="Away"/> is the recipient's away message, if any.</summary>
+internal sealed record PrivateEchoMessage(string To, string Text, string? Away = null) : ChatMessage;
 
 /// <summary>An <c>error: ...</c> line, with what went wrong, so that a door can say it in its own terms.</summary>
 /// <param name="Kind">What went wrong.</param>

@@ -25,6 +25,9 @@ internal sealed record Client(ConnectionId Id, string RemoteAddress, ClientInbox
     /// <summary>The user name it gave (IRC's <c>USER</c>); for the other doors the door's own: <c>nc</c>, <c>web</c>.</summary>
     public string User { get; init; } = "nc";
 
+    /// <summary>Its away message (IRC's <c>AWAY :text</c>), shown to those who ask about it or write to it; null while here.</summary>
+    public string? Away { get; init; }
+
     /// <summary>The user name a door's clients have until they give one: <c>nc</c>, <c>irc</c>, <c>web</c>.</summary>
     public static string DoorUser(Door door) => door switch
     {

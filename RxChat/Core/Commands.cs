@@ -110,7 +110,7 @@ internal static class Commands
         var recipient = state.Connections[id];
         var step = new ChatStep(state,
         [
-            new Send(client, new($"-> {recipient.Name}: {text}") { Message = new PrivateEchoMessage(recipient.Name!, text) }),
+            new Send(client, new($"-> {recipient.Name}: {text}") { Message = new PrivateEchoMessage(recipient.Name!, text, recipient.Away) }),
             new Send(recipient, new($"{client.Name} (private): {text}") { Message = new PrivateMessage(Member.Of(client), recipient.Name!, text) }),
         ]);
         return client.IsLocal ? step.Reporting(new MessageSent(client.Id, client.Name!, text, MessageKind.Private, recipient.Name)) : step;

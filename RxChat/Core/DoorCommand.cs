@@ -28,6 +28,9 @@ internal sealed record Ask(DoorQuery Query) : DoorCommand;
 /// <summary>Lines to send back to the connection in its order (a reply the door makes itself), never sent to the room.</summary>
 internal sealed record Echo(ImmutableArray<string> Lines) : DoorCommand;
 
+/// <summary>Marks the client away with <paramref name="Message"/>, or back when it is null (IRC's <c>AWAY</c>).</summary>
+internal sealed record SetAway(string? Message) : DoorCommand;
+
 /// <summary>
 /// The line's text as it is, but a refusal of it is not answered: IRC's <c>NOTICE</c>, which must never draw an
 /// automatic reply (RFC 2812 §3.3.2; PROTOCOL.md, IRC door).

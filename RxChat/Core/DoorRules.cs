@@ -15,12 +15,21 @@ internal static class DoorRules
         Register register => Register(state, client, text.Trim(), register.User),
         _ when !client.IsNamed => ChatRules.Reply(state, client, ChatRules.Error("error: register first (NICK and USER)", ErrorKind.NotRegistered)),
         Ask ask => new(state, [new Send(client, ChatRules.Answer(state, ask.Query))]),
+        SetAway away => Away(state, client, away.Message),
         JoinRoom when client.InRoom => ChatStep.Unchanged(state),
         JoinRoom => ChatRules.EnterRoom(state, client),
         PartRoom when !client.InRoom => ChatRules.Reply(state, client, ChatRules.Error("error: you are not in the room", ErrorKind.NotOnChannel)),
         PartRoom part => ChatRules.LeaveRoom(state, client, part.Words),
         _ => ChatStep.Unchanged(state),
     };
+
+    // Away or back: known to every node (WHO, WHOIS, a /msg's sender hear of it), confirmed to the client alone.
+    private static ChatStep Away(ChatState state, Client client, string? message)
+    {
+        var next = state with { Connections = state.Connections.SetItem(client.Id, client with { Away = message is null ? null : Sanitiser.Sanitise(message) }) };
+        string[] reply = [message is null ? "305 :You are no longer marked as being away" : "306 :You have been marked as being away"];
+        return new(next, [new Send(client, new(string.Join(' ', reply)) { Message = new EchoMessage([.. reply]) })]);
+    }
 
     // The connection's name: taken at registration (the welcome follows), changed after it (as /nick; the same name
     // again changes nothing).

@@ -62,6 +62,8 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
     {
         switch (line.Message)
         {
+            case PrivateEchoMessage { Away: { } away } echo:
+                return [Numeric("301", $"{echo.To} :{away}")];
             case PromptMessage or PrivateEchoMessage:
                 return NoLines;
             case WelcomeMessage welcome:
@@ -234,7 +236,7 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
                 var (channel, who) = door.IsChannel(mask) ? (door.Channel, answer.Members.Where(m => m.InRoom))
                     : mask is "*" or "0" ? ("*", answer.Members)
                     : ("*", answer.Members.Where(m => ClientNames.Comparer.Equals(m.Name, mask)));
-                return [.. who.Select(m => Numeric("352", $"{channel} {m.User} {HostParam(m.Host)} {door.ServerName} {m.Name} H :0 {Realname(m.Door)}")), Numeric("315", $"{mask} :End of WHO list")];
+                return [.. who.Select(m => Numeric("352", $"{channel} {m.User} {HostParam(m.Host)} {door.ServerName} {m.Name} {(m.Away is null ? "H" : "G")} :0 {Realname(m.Door)}")), Numeric("315", $"{mask} :End of WHO list")];
             }
 
             case QueryKind.Whois:
@@ -243,12 +245,13 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
                         Numeric("311", $"{m.Name} {m.User} {HostParam(m.Host)} * :{Realname(m.Door)}"),
                         Numeric("312", $"{m.Name} {door.ServerName} :RxChat"),
                         .. m.InRoom ? [Numeric("319", $"{m.Name} :{door.Channel}")] : NoLines,
+                        .. m.Away is { } away ? [Numeric("301", $"{m.Name} :{away}")] : NoLines,
                         Numeric("318", $"{name} :End of /WHOIS list")]
                     : [Numeric("401", $"{name} :No such nick/channel"), Numeric("318", $"{name} :End of /WHOIS list")])];
             case QueryKind.Ison:
                 return [Numeric("303", $":{string.Join(' ', asked.Where(byName.ContainsKey).Select(n => byName[n].Name))}")];
             case QueryKind.Userhost:
-                return [Numeric("302", $":{string.Join(' ', asked.Where(byName.ContainsKey).Select(n => byName[n]).Select(m => $"{m.Name}=+{m.User}@{m.Host}"))}")];
+                return [Numeric("302", $":{string.Join(' ', asked.Where(byName.ContainsKey).Select(n => byName[n]).Select(m => $"{m.Name}={(m.Away is null ? '+' : '-')}{m.User}@{m.Host}"))}")];
             case QueryKind.List:
                 return [Numeric("321", "Channel :Users  Name"), Numeric("322", $"{door.Channel} {answer.Members.Count(m => m.InRoom)} :"), Numeric("323", ":End of /LIST")];
             default:

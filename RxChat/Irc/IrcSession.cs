@@ -85,7 +85,7 @@ internal sealed class IrcSession(IrcDoorSettings door, string host = "127.0.0.1"
             "MOTD" => [Reply("422 :MOTD File is missing")],
             "TOPIC" => [Topic(message)],
             "MODE" => [Mode(message)],
-            "AWAY" => [message[0] is { Length: > 0 } ? Reply("306 :You have been marked as being away") : Reply("305 :You are no longer marked as being away")],
+            "AWAY" => [new ReceivedLine(string.Empty) { Command = new SetAway(message[0] is { Length: > 0 } away ? IrcText.StripFormatting(away) : null) }],
             "HISTORY" => [new ReceivedLine(message[0] is { } n ? $"/history {n}" : "/history")],
             var command => [Reply($"421 {command} :Unknown command")],
         };

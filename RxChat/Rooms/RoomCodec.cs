@@ -123,6 +123,10 @@ internal static class RoomCodec
             case Quietly:
                 json.WriteString("o", "n");
                 break;
+            case SetAway away:
+                json.WriteString("o", "w");
+                WriteWords(json, away.Message);
+                break;
             case Echo echo:
                 json.WriteString("o", "e");
                 WriteStrings(json, "e", echo.Lines);
@@ -158,6 +162,7 @@ internal static class RoomCodec
         "a" => new Ask(new DoorQuery(Known<QueryKind>(root.GetProperty("q").GetString()!), Strings(root, "n"))),
         "e" => new Echo(Strings(root, "e")),
         "n" => new Quietly(),
+        "w" => new SetAway(Words(root)),
         _ => throw new FormatException($"unknown door command '{kind}'"),
     };
 
@@ -201,6 +206,11 @@ internal static class RoomCodec
                     json.WriteString("name", client.Name);
                     json.WriteNumber("arrival", client.Arrival);
                     json.WriteBoolean("in", client.InRoom);
+                }
+
+                if (client.Away is not null)
+                {
+                    json.WriteString("away", client.Away);
                 }
 
                 json.WriteEndObject();
@@ -260,6 +270,7 @@ internal static class RoomCodec
                     Door = door,
                     User = c.TryGetProperty("u", out var u) ? u.GetString()! : Client.DoorUser(door),
                     InRoom = inRoom,
+                    Away = c.TryGetProperty("away", out var away) ? away.GetString() : null,
                 });
                 if (name is not null)
                 {
