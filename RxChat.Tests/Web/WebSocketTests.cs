@@ -256,21 +256,24 @@ public class WebSocketTests
     [Test]
     public async Task Idle_WebClient_IsToldAndClosed_AndTheOthersHearItLeave()
     {
-        await using var server = TestServer.StartWeb(new ChatServerOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+        await using var server = TestServer.StartWeb(new ChatServerOptions { IdleTimeout = TimeSpan.FromSeconds(1), RateLimit = 0 });
         await using var carol = await WebSocketClient.EnterAsync(server.WebSocketUri(), "carol");
         await using var bob = await server.EnterAsync("bob");
         await carol.ExpectAsync("bob has arrived");
 
-        // bob keeps talking (and so stays); carol only listens, which is not activity.
+        // bob keeps talking until carol is gone (and so stays, however late the timers run); carol only listens,
+        // which is not activity.
+        using var carolGone = new CancellationTokenSource();
         var bobTalks = Task.Run(async () =>
         {
-            for (var i = 0; i < 6; i++)
+            for (var i = 0; !carolGone.IsCancellationRequested; i++)
             {
                 await bob.SendAsync($"tick {i}");
                 await bob.ReadUntilAsync($"bob: tick {i}");
             }
         });
         var carolHeard = await carol.ReadToEndAsync();
+        await carolGone.CancelAsync();
 
         Assert.Multiple(() =>
         {
