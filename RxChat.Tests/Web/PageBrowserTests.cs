@@ -83,21 +83,8 @@ public class PageBrowserTests
     [Test]
     public async Task Page_ReconnectsAfterItsNodeRestarts_AndEntersAgainUnderItsName()
     {
-        var first = TestServer.StartWeb();
-        var port = first.HttpEndPoint!.Port;
         using var browser = Browser.Start();
-        try
-        {
-            browser.Open(first.WebUri());
-            browser.WaitFor("What is your name?");
-            browser.Say("ann");
-            browser.WaitFor("Current clients: ann");
-        }
-        finally
-        {
-            await first.StopAsync();
-            await first.DisposeAsync();
-        }
+        var port = await EnterAsAnnThenStopTheServerAsync(browser);
 
         browser.WaitFor("Server shutting down");
         await using var second = TestServer.Start(new ChatServerOptions { HttpPort = port });
@@ -119,21 +106,8 @@ public class PageBrowserTests
     {
         // As after a node crash or a dropped network: the page comes back before the room has seen its old
         // connection go (across nodes, up to the node timeout). Here a line client holds the name meanwhile.
-        var first = TestServer.StartWeb();
-        var port = first.HttpEndPoint!.Port;
         using var browser = Browser.Start();
-        try
-        {
-            browser.Open(first.WebUri());
-            browser.WaitFor("What is your name?");
-            browser.Say("ann");
-            browser.WaitFor("Current clients: ann");
-        }
-        finally
-        {
-            await first.StopAsync();
-            await first.DisposeAsync();
-        }
+        var port = await EnterAsAnnThenStopTheServerAsync(browser);
 
         await using var second = TestServer.Start(new ChatServerOptions { HttpPort = port });
         var holder = await second.EnterAsync("ann");
@@ -149,5 +123,24 @@ public class PageBrowserTests
             Assert.That(lines.SkipWhile(l => l != "error: name 'ann' is taken").Last(), Is.EqualTo("Current clients: ann").Or.EqualTo("You are ann"));
             Assert.That(browser.Script("return document.getElementById('status').textContent;"), Is.EqualTo("connected as ann"));
         });
+    }
+
+    // A page enters as ann on a server of its own, which then shuts down; returns its web port, for the next one.
+    private static async Task<int> EnterAsAnnThenStopTheServerAsync(Browser browser)
+    {
+        var first = TestServer.StartWeb();
+        try
+        {
+            browser.Open(first.WebUri());
+            browser.WaitFor("What is your name?");
+            browser.Say("ann");
+            browser.WaitFor("Current clients: ann");
+            return first.HttpEndPoint!.Port;
+        }
+        finally
+        {
+            await first.StopAsync();
+            await first.DisposeAsync();
+        }
     }
 }

@@ -26,6 +26,27 @@ internal sealed class Outbox
 
     public Outbox() => _head = _tail = new Chunk();
 
+    /// <summary>
+    /// Offers a line to a connection's outbox under its bound (the writer's): admitted, it goes in at the end, after
+    /// the <c>(N messages dropped)</c> notice that is due, if any; dropped or overflowed, nothing goes in and the
+    /// caller counts the drop or closes the connection as a slow consumer.
+    /// </summary>
+    public Admission Offer(OutgoingLine line, OutboxBound bound)
+    {
+        var admission = bound.Admit(line, out var notice);
+        if (admission == Admission.Admitted)
+        {
+            if (notice is not null)
+            {
+                Enqueue(notice);
+            }
+
+            Enqueue(line);
+        }
+
+        return admission;
+    }
+
     /// <summary>Adds a line at the end (the writer's).</summary>
     public void Enqueue(OutgoingLine line)
     {

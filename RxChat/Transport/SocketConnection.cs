@@ -124,7 +124,7 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
             return;
         }
 
-        switch (_bound.Admit(line, out var notice))
+        switch (_outbox.Offer(line, _bound))
         {
             case Admission.Dropped:
                 _metrics?.LinesDropped.Add(1);
@@ -134,12 +134,6 @@ internal sealed class SocketConnection : IChatConnection, IObserver<OutgoingLine
                 return;
         }
 
-        if (notice is not null)
-        {
-            _outbox.Enqueue(notice);
-        }
-
-        _outbox.Enqueue(line);
         Kick();
     }
 

@@ -116,7 +116,7 @@ internal sealed class WebSocketConnection : IChatConnection, IObserver<OutgoingL
             return;
         }
 
-        switch (_bound.Admit(line, out var notice))
+        switch (_outbox.Offer(line, _bound))
         {
             case Admission.Dropped:
                 _metrics?.LinesDropped.Add(1);
@@ -126,12 +126,6 @@ internal sealed class WebSocketConnection : IChatConnection, IObserver<OutgoingL
                 return;
         }
 
-        if (notice is not null)
-        {
-            _outbox.Enqueue(notice);
-        }
-
-        _outbox.Enqueue(line);
         Kick();
     }
 
