@@ -344,7 +344,7 @@ def main():
     target("low-load p99 ≤ the Go server's", low, lambda x: x <= 1, f"{low:.2f}× (runs: {spread_text(low_runs)})" if low else "",
            f"{low:.2f}× Go's: at 10 lines/s every line wakes an idle server; RxChat's line takes a thread-pool wake-up "
            "after the socket's event and a cold pass through its pipeline, where Go's goroutine runs on the thread "
-           "that polled (README, Benchmarks, has the measured floor of .NET's own socket path)" if low else "")
+           "that polled (design.md, What a line costs, has the measured floor of .NET's own socket path)" if low else "")
     churn = ratio("churn", "connects_per_s")
     target("churn ≥ 2× the Go server", churn, lambda x: x >= 2, f"{churn:.2f}×" if churn else "",
            f"{churn:.2f}× instead of 2×" if churn else "")
