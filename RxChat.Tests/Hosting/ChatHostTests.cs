@@ -40,6 +40,19 @@ public class ChatHostTests
     }
 
     [Test]
+    public async Task Host_BadRedisWithAPassword_SaysWhatIsWrong_NeverThePassword()
+    {
+        var (status, output, error) = await RunAsync("--redis", "127.0.0.1:6379,password=S3cr3t-Pw,bogus=1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status, Is.EqualTo(2));
+            Assert.That(error, Does.Contain("--redis").And.Contain("not a Redis configuration"));
+            Assert.That(error + output, Does.Not.Contain("S3cr3t"));
+        });
+    }
+
+    [Test]
     public async Task Host_OptionGivenTwice_Exits2()
     {
         var (status, _, error) = await RunAsync("--port", "0", "--port", "5");

@@ -129,6 +129,25 @@ public class OptionsTests
         Assert.That(() => Read(option, value), Throws.InstanceOf<FormatException>().With.Message.Contains(option));
     }
 
+    [TestCase("localhost:6379,password=S3cr3t-Pw,bogus=1")]
+    [TestCase("password=S3cr3t-Pw")]
+    [TestCase("localhost:6379,password=S3cr3t-Pw,connectTimeout=soon")]
+    [TestCase("localhost:S3cr3t-Pw")]
+    public void Redis_Bad_TheErrorNamesTheOption_AndNeverTheValue(string value)
+    {
+        Assert.That(() => Read("--redis", value), Throws.InstanceOf<FormatException>()
+            .With.Message.Contains("--redis").And.Message.Not.Contains("S3cr3t"));
+    }
+
+    [Test]
+    public void Redis_BadInTheEnvironment_TheErrorNamesTheVariable_AndNeverTheValue()
+    {
+        SetEnvironment("RXCHAT_REDIS", "localhost:6379,password=S3cr3t-Pw,bogus=1");
+
+        Assert.That(() => Read(), Throws.InstanceOf<FormatException>()
+            .With.Message.Contains("RXCHAT_REDIS").And.Message.Not.Contains("S3cr3t"));
+    }
+
     [Test]
     public void IrcOptions_FromTheCommandLine_AreRead()
     {

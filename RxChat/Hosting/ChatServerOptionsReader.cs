@@ -228,18 +228,26 @@ public static class ChatServerOptionsReader
         return null;
     }
 
+    // The value may hold a password, so no message quotes it, nor anything StackExchange.Redis said of it: the error
+    // names what is wrong in words of its own (PROTOCOL.md, Rooms across nodes: the password never reaches a log).
     private static string? ParseRedis(string value)
     {
+        StackExchange.Redis.ConfigurationOptions parsed;
         try
         {
-            return StackExchange.Redis.ConfigurationOptions.Parse(value).EndPoints.Count > 0
-                ? value
-                : throw new FormatException($"'{value}' names no Redis (use host:port, e.g. 127.0.0.1:6379)");
+            parsed = StackExchange.Redis.ConfigurationOptions.Parse(value);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException)
         {
-            throw new FormatException($"'{value}' is not a Redis configuration: {e.Message}", e);
+            throw new FormatException(
+                "not a Redis configuration (host:port, then name=value settings separated by commas, e.g. " +
+                "127.0.0.1:6379,password=SECRET: see StackExchange.Redis's configuration options; the value is not " +
+                "shown, as it may hold a password)");
         }
+
+        return parsed.EndPoints.Count > 0
+            ? value
+            : throw new FormatException("names no Redis (use host:port, e.g. 127.0.0.1:6379)");
     }
 
     private static string ParseOrigins(string value)
