@@ -6,7 +6,10 @@ namespace RxChat;
 /// </summary>
 public sealed record ChatServerOptions
 {
-    /// <summary>Listen address (<c>--host</c>); default <c>127.0.0.1</c>. An IP address or <c>localhost</c>.</summary>
+    /// <summary>
+    /// Listen address (<c>--host</c>); default <c>127.0.0.1</c>. An IP address (<c>::</c> takes IPv6 and IPv4) or a host
+    /// name, which listens on its first IPv4 address.
+    /// </summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>Listen port (<c>--port</c>), 0 to 65535; default 8000; 0 picks a free port.</summary>
@@ -48,8 +51,9 @@ public sealed record ChatServerOptions
     /// <summary>
     /// Chat lines the room keeps for <c>/history</c> (<c>--history-size</c>); default 1000; 0 keeps none. One
     /// <c>/history</c> shows at most 100 lines (PROTOCOL.md, Commands), so the room holds at most the last 100 in memory:
-    /// every answer is the one 1000 kept lines would give. Nodes of one room keep the same lines, so they should share
-    /// this value. PROTOCOL.md, Commands and Server options.
+    /// every answer is the one 1000 kept lines would give. In a room on several nodes this is the room's: the node that
+    /// creates the room sets it, and a node given another value follows the room's and logs a warning (event 310).
+    /// PROTOCOL.md, Commands, Server options and Rooms across nodes.
     /// </summary>
     public int HistorySize { get; init; } = 1000;
 
@@ -57,7 +61,8 @@ public sealed record ChatServerOptions
     /// A Redis to share the room with other nodes (<c>--redis</c>): a StackExchange.Redis configuration string, e.g.
     /// <c>127.0.0.1:6379</c>, <c>127.0.0.1:6379,password=SECRET,ssl=true</c>, or sentinels and a service name,
     /// <c>10.0.0.1:26379,10.0.0.2:26379,serviceName=mymaster</c>. Null (the default): the room lives in this process
-    /// alone. It may hold a password: it is never logged (logs show <c>password=*****</c>). PROTOCOL.md, Rooms across nodes.
+    /// alone. It may hold a password: it is never logged, and an error about it never quotes it (logs show
+    /// <c>password=*****</c>). PROTOCOL.md, Rooms across nodes.
     /// </summary>
     public string? Redis { get; init; }
 
@@ -76,7 +81,9 @@ public sealed record ChatServerOptions
     /// <summary>
     /// How long a node of a room may be silent before the room counts it gone (<c>--node-timeout</c>); default 5
     /// seconds. Its clients are then announced gone everywhere, and the node, if it comes back, closes its
-    /// connections. Nodes of one room should share this value. PROTOCOL.md, Rooms across nodes.
+    /// connections; a node that has had no answer from Redis for this long closes its connections too. The room's: the
+    /// node that creates the room sets it, and a node given another value follows the room's and logs a warning
+    /// (event 310). At least 100 milliseconds. PROTOCOL.md, Rooms across nodes.
     /// </summary>
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -104,8 +111,9 @@ public sealed record ChatServerOptions
     /// <summary>
     /// How long a connection to a TLS door may take to complete its handshake (<c>--tls-handshake-timeout</c>); default
     /// 10 seconds; <see cref="TimeSpan.Zero"/> turns the limit off. A connection whose handshake fails or runs out of
-    /// time is closed before the chat sees it: it gets no prompt, is announced to nobody and counts against no limit
-    /// but this one. An RxChat option beyond PROTOCOL.md's list.
+    /// time is closed before the chat sees it: it gets no prompt and is announced to nobody. Handshakes under way count
+    /// against <see cref="MaxClients"/> as a limit of their own (a TLS connection past it is closed at once), not against
+    /// the clients in the room. An RxChat option beyond PROTOCOL.md's list.
     /// </summary>
     public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -123,7 +131,8 @@ public sealed record ChatServerOptions
 
     /// <summary>
     /// The IRC channel that is the room (<c>--irc-channel</c>), default <c>#rxchat</c>: <c>#</c> or <c>&amp;</c> then
-    /// at most 49 characters, none of them a space, a comma or a control character. PROTOCOL.md, Doors, IRC door.
+    /// 1 to 49 characters, none of them a space, a comma, a <c>:</c> or a control character. PROTOCOL.md, Doors, IRC
+    /// door.
     /// </summary>
     public string IrcChannel { get; init; } = "#rxchat";
 
