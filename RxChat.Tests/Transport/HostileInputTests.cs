@@ -133,6 +133,19 @@ public class HostileInputTests
     }
 
     [Test]
+    public async Task ControlsEscapesBidiOverridesAndLineSeparators_NeverReachOthers()
+    {
+        await using var server = TestServer.Start();
+        await using var alice = await server.EnterAsync("alice");
+        await using var mallory = await server.EnterAsync("mallory");
+        await alice.ExpectAsync("mallory has arrived");
+
+        await mallory.SendRawAsync(Encoding.UTF8.GetBytes("\u001b[2Jrtl \u202Egpj.exe\u202C\u0007 txt\u2028bob: fake\n"));
+
+        Assert.That(await alice.ReadLineAsync(), Is.EqualTo("mallory: [2Jrtl gpj.exe txtbob: fake"));
+    }
+
+    [Test]
     public async Task Faults_ConnectAndSendNothing_ResetWhileBeingWritten_HalfClose_EachAnnouncedOnceAndNobodyElseDisturbed()
     {
         var logs = new RecordingLogger();

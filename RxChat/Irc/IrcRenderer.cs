@@ -16,6 +16,12 @@ namespace RxChat.Irc;
 /// <param name="host">The client's own host, for its prefix before the room has told it who it is.</param>
 internal sealed class IrcRenderer(IrcDoorSettings door, string host)
 {
+    /// <summary>
+    /// Recipients one <c>PRIVMSG</c> or <c>NOTICE</c> may name, separated by commas: 4, as Ergo allows, advertised as
+    /// <c>TARGMAX</c> in <c>005</c>; a message naming more is refused whole with <c>407</c>.
+    /// </summary>
+    public const int MaxTargets = 4;
+
     private static readonly string[] NoLines = [];
 
     private ConnectionId? _self;
@@ -164,7 +170,7 @@ internal sealed class IrcRenderer(IrcDoorSettings door, string host)
         Numeric("002", $":Your host is {door.ServerName}, running version {IrcDoorSettings.Version}"),
         Numeric("003", $":This server was created {door.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}"),
         Numeric("004", $"{door.ServerName} {IrcDoorSettings.Version} i bnt"),
-        Numeric("005", $"CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 CHANNELLEN=50 NICKLEN={ClientNames.MaxLength} PREFIX=(ov)@+ CHANMODES=b,,,nt NETWORK=RxChat LINELEN={IrcText.MaxLine} TARGMAX=JOIN:1,NAMES:1,PRIVMSG:1,NOTICE:1,WHOIS:1 :are supported by this server"),
+        Numeric("005", $"CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 CHANNELLEN=50 NICKLEN={ClientNames.MaxLength} PREFIX=(ov)@+ CHANMODES=b,,,nt NETWORK=RxChat LINELEN={IrcText.MaxLine} TARGMAX=JOIN:1,NAMES:1,PRIVMSG:{MaxTargets},NOTICE:{MaxTargets},WHOIS:1 :are supported by this server"),
         Numeric("251", $":There are {welcome.Clients} users and 0 invisible on 1 servers"),
         Numeric("422", ":MOTD File is missing"),
     ];

@@ -235,7 +235,13 @@ internal sealed class IrcSession(IrcDoorSettings door, string host = "127.0.0.1"
             action = true;
         }
 
-        return [.. targets.Split(',').Select(target => To(target, text, action, notice) is var line && notice && line.Command is null
+        var each = targets.Split(',');
+        if (each.Length > IrcRenderer.MaxTargets)
+        {
+            return [notice ? Nothing : Reply($"407 {each[IrcRenderer.MaxTargets]} :Too many recipients (at most {IrcRenderer.MaxTargets}); nothing sent")];
+        }
+
+        return [.. each.Select(target => To(target, text, action, notice) is var line && notice && line.Command is null
             ? line with { Command = new Quietly() }
             : line)];
     }
