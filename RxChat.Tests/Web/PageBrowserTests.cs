@@ -55,6 +55,47 @@ public class PageBrowserTests
     }
 
     [Test]
+    public async Task OnAPhonesScreen_HistoryAndWhoShowAsLines_TheInputStaysInView_NothingScrollsSideways()
+    {
+        await using var server = TestServer.StartWeb();
+        using var browser = Browser.Start(width: 360, height: 640);
+        browser.Open(server.WebUri());
+        browser.WaitFor("What is your name?");
+        browser.Say("ann");
+        browser.WaitFor("Current clients: ann");
+        await using var cy = await server.EnterAsync("cy");
+        browser.WaitFor("cy has arrived");
+
+        var one = "one " + string.Concat(Enumerable.Repeat("long-word-without-a-break ", 12));
+        await cy.SendAsync(one);
+        await cy.ExpectAsync("cy: " + one);
+        browser.Say("two");
+        await cy.ExpectAsync("ann: two");
+        browser.Say("/history 5");
+        browser.WaitFor("History: 2 lines");
+        browser.Say("/who");
+        var lines = browser.WaitFor("Current clients: ann, cy");
+        var history = lines.SkipWhile(line => line != "History: 2 lines").Skip(1).Take(2).ToArray();
+        var sideways = browser.Script(
+            "const log = document.getElementById('log'), page = document.documentElement;" +
+            "return Math.max(page.scrollWidth - page.clientWidth, log.scrollWidth - log.clientWidth);");
+        var input = browser.Script(
+            "const r = document.getElementById('line').getBoundingClientRect();" +
+            "return r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth;");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(history, Has.Length.EqualTo(2));
+            Assert.That(history, Has.All.Match(@"^\[\d\d:\d\d:\d\d\] "), "each history line is one line of the log, as sent");
+            Assert.That(history[0], Does.EndWith("] cy: " + one));
+            Assert.That(history[1], Does.EndWith("] ann: two"));
+            Assert.That(lines[^1], Is.EqualTo("Current clients: ann, cy"));
+            Assert.That(sideways, Is.EqualTo(0L), "a long line wraps; the page never scrolls sideways on a 360-pixel screen");
+            Assert.That(input, Is.EqualTo(true), "the input is on screen after the log has grown");
+        });
+    }
+
+    [Test]
     public async Task LineWithMarkup_ShowsAsText_NothingRunsOrLoads()
     {
         await using var server = TestServer.StartWeb();
