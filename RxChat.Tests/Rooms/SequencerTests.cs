@@ -366,6 +366,26 @@ public class SequencerTests
     }
 
     [Test]
+    public void ReadDropped_MidRead_TheNextReadStartsWhereTheNodeIs_KnowingAllItKnew()
+    {
+        // The node was counted gone as the read was under way and keeps the room under a new number: the read's answer
+        // is ignored, and what the room has is read again.
+        var s = new Sequencer();
+        FoldRead(s, 1, 4);
+        s.Hint(6);
+        s.BeginRead();
+        s.Hint(9);
+
+        s.ReadDropped();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(State(s), Is.EqualTo("expected 5, known 9, guard 4, lag 5, idle, read"));
+            Assert.That(s.BeginRead(), Is.EqualTo(5));
+        });
+    }
+
+    [Test]
     public void EndRead_TheEntriesReturned_AreTheLogs()
     {
         var s = new Sequencer();

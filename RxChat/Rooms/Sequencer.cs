@@ -129,6 +129,12 @@ internal sealed class Sequencer
     }
 
     /// <summary>
+    /// The read under way will not be answered (this node dropped what it had under way, to join again, and ignores
+    /// the answers to it): none is under way now, so that the next one can start, at <see cref="Expected"/>.
+    /// </summary>
+    public void ReadDropped() => Reading = false;
+
+    /// <summary>
     /// A read of up to <paramref name="count"/> entries from <paramref name="from"/>, guarded by
     /// <paramref name="guard"/>, answered: returns the entries to fold now (in order, the first being
     /// <see cref="Expected"/>), or why none can be. The entries are then folded with <see cref="Applied"/>, one at a

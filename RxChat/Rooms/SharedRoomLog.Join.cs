@@ -174,10 +174,13 @@ internal sealed partial class SharedRoomLog
 
     // Nothing this node sent under its number will come back as its own: its local events are placed now; newcomers
     // whose arrivals were on their way wait in the lobby again; its other room events are gone with the number (the
-    // room closed, or will close, the connections they came from).
+    // room closed, or will close, the connections they came from). No answer to what was under way is heard any more:
+    // a read under way is over too, or a node that keeps the room under a new number would never read again (nor
+    // fold the entry that closes its old number's connections).
     private void DropPending()
     {
         _generation++;
+        _sequencer.ReadDropped();
         foreach (var (nodeSeq, e) in _pairing.Drop())
         {
             if (nodeSeq == 0)
