@@ -275,19 +275,9 @@ public class ClusterLogLossTests
         await using var alice = await room.EnterAsync(0, "alice");
         await using var bob = await room.EnterAsync(1, "bob");
         await alice.ExpectAsync("bob has arrived");
-        var took = new List<TimeSpan>();
-        for (var i = 0; i < 10; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            await alice.SendAsync($"ping {i}");
-            await bob.ReadUntilAsync($"alice: ping {i}");
-            await bob.SendAsync($"pong {i}");
-            await alice.ReadUntilAsync($"bob: pong {i}");
-            took.Add(clock.Elapsed);
-        }
-
+        var took = await RoundTrips.TimeAsync(("alice", alice), ("bob", bob));
         var heard = await RoomAgreement.MarkAsync([("alice", alice), ("bob", bob)]);
-        await TestContext.Out.WriteLineAsync($"round trips: {string.Join(", ", took.Select(t => $"{t.TotalMilliseconds:F0} ms"))}");
+        await TestContext.Out.WriteLineAsync($"round trips: {RoundTrips.Text(took)}");
 
         RoomAgreement.AssertOneRoom(heard);
         Assert.Multiple(() =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Reactive;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
@@ -183,8 +184,12 @@ internal sealed class RedisRoomStore : IRoomStore
     private readonly Subject<Publication> _publications = new();
     private readonly TimeSpan _retry;
     private readonly string _room;
+    private readonly SemaphoreSlim _following = new(1, 1);
+    private readonly string? _authority;
     private volatile string? _primary;
-    private ConnectionMultiplexer? _redis;
+    private volatile ConnectionMultiplexer? _redis;
+    private ConnectionMultiplexer? _sentinels;
+    private IDisposable? _watch;
     private volatile bool _disposed;
 
     /// <summary>Creates the store of <see cref="ChatServerOptions.Room"/> in <see cref="ChatServerOptions.Redis"/>; nothing connects yet.</summary>
@@ -211,13 +216,14 @@ internal sealed class RedisRoomStore : IRoomStore
         _configuration.ReconnectRetryPolicy = new LinearRetry(250);
         if (_configuration.ServiceName is not null)
         {
-            // StackExchange.Redis follows a failover through Sentinel with blocking calls on the thread pool (seen: every
-            // worker blocked there for seconds, the node then counted gone): room for them without waiting for the
-            // pool to grow.
+            // StackExchange.Redis's connection to the sentinels reconfigures with blocking calls on the thread pool
+            // (seen, when it followed failovers itself: every worker blocked there for seconds, the node then counted
+            // gone): room for them without waiting for the pool to grow.
             ThreadPool.GetMinThreads(out var workers, out var ports);
             ThreadPool.SetMinThreads(Math.Max(workers, 32), ports);
         }
 
+        _authority = options.RedisCa;
         if (options.RedisCa is { } authority)
         {
             // A private certificate authority: the server's certificate must chain to it.
@@ -246,11 +252,36 @@ internal sealed class RedisRoomStore : IRoomStore
     /// <inheritdoc/>
     public IObservable<Unit> Connect() => Observable.FromAsync(async () =>
     {
-        var redis = await ConnectAsync().ConfigureAwait(false);
-        // The events may come in either order for one connection (restored before lost, seen): the state is the
-        // multiplexer's own, asked each time.
+        var (redis, primary) = await ConnectAsync().ConfigureAwait(false);
+        Watch(redis);
+        _redis = redis;
+        await SubscribeAsync(redis).ConfigureAwait(false);
+        await CheckAsync(redis).ConfigureAwait(false);
+        _primary = primary ?? Primary(redis);
+        _states.OnNext(new StoreState(Connected: redis.IsConnected, _primary));
+        if (_sentinels is { } sentinels)
+        {
+            // The sentinels are asked which server is the primary at every heartbeat, and at once when one announces a
+            // switch.
+            _watch = Observable.Interval(_retry, _time).Subscribe(tick => _ = FollowSentinelsAsync());
+            await sentinels.GetSubscriber().SubscribeAsync(RedisChannel.Literal("+switch-master"), (channel, message) => _ = FollowSentinelsAsync()).ConfigureAwait(false);
+        }
+
+        return Unit.Default;
+    });
+
+    // The multiplexer's events, while it is the one in use. They may come in either order for one connection (restored
+    // before lost, seen): the state is the multiplexer's own, asked each time.
+    private void Watch(ConnectionMultiplexer redis)
+    {
+        bool Current() => _redis is null || _redis == redis;
         redis.ConnectionFailed += (_, e) =>
         {
+            if (!Current())
+            {
+                return;
+            }
+
             RoomLog.RedisLost(_logger, e.EndPoint?.ToString() ?? "?", e.FailureType.ToString(), e.Exception?.Message ?? "");
             if (e.ConnectionType == ConnectionType.Interactive)
             {
@@ -259,6 +290,11 @@ internal sealed class RedisRoomStore : IRoomStore
         };
         redis.ConnectionRestored += (_, e) =>
         {
+            if (!Current())
+            {
+                return;
+            }
+
             RoomLog.RedisRestored(_logger, e.EndPoint?.ToString() ?? "?");
             if (e.ConnectionType == ConnectionType.Interactive)
             {
@@ -266,33 +302,37 @@ internal sealed class RedisRoomStore : IRoomStore
             }
         };
 
-        // A failover (Sentinel's, or a replica promoted by hand): the subscription stays on the server it was made on
+        // A failover (a replica promoted by hand, or Sentinel's): the subscription stays on the server it was made on
         // while that connection lives, so it is made again on the new primary.
-        redis.ConfigurationChanged += (_, _) => _ = FollowAsync(redis);
-        _redis = redis;
-        await SubscribeAsync(redis).ConfigureAwait(false);
-        await CheckAsync(redis).ConfigureAwait(false);
-        _primary = Primary(redis);
-        _states.OnNext(new StoreState(Connected: redis.IsConnected, _primary));
-        return Unit.Default;
-    });
+        redis.ConfigurationChanged += (_, _) =>
+        {
+            if (Current())
+            {
+                _ = FollowAsync(redis);
+            }
+        };
+    }
 
-    // Connects, as long as it takes: with sentinels, StackExchange.Redis fails a connect that finds no primary.
-    private async Task<ConnectionMultiplexer> ConnectAsync()
+    // Connects, as long as it takes (with sentinels, to the primary they name, once there is one); returns the
+    // primary when the sentinels named it.
+    private async Task<(ConnectionMultiplexer Redis, string? Primary)> ConnectAsync()
     {
         var failed = false;
         while (true)
         {
             try
             {
-                var redis = await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false);
+                var (redis, primary) = _configuration.ServiceName is null
+                    ? (await ConnectionMultiplexer.ConnectAsync(_configuration).ConfigureAwait(false), null)
+                    : await ConnectToPrimaryAsync().ConfigureAwait(false)
+                        ?? throw new RedisException($"no sentinel names a primary of {_configuration.ServiceName} that says it is one");
                 if (_disposed)
                 {
                     await redis.DisposeAsync().ConfigureAwait(false);
                     throw new ObjectDisposedException(nameof(RedisRoomStore));
                 }
 
-                return redis;
+                return (redis, primary);
             }
             catch (Exception e) when (e is RedisException or TimeoutException && !_disposed)
             {
@@ -341,10 +381,120 @@ internal sealed class RedisRoomStore : IRoomStore
         }
     }
 
+    // With sentinels, the node uses the primary they name, and only that server (StackExchange.Redis's own following
+    // elects among the servers that say they are primaries: after SENTINEL FAILOVER the old one still says so for
+    // seconds, takes the room's writes and then loses them when it is made a replica; seen). Returns a multiplexer
+    // connected to that server alone, and its name; null while no sentinel names one, or it does not say it is one yet.
+    private async Task<(ConnectionMultiplexer Redis, string Primary)?> ConnectToPrimaryAsync()
+    {
+        if (_sentinels is null)
+        {
+            _sentinels = await ConnectionMultiplexer.SentinelConnectAsync(Copy()).ConfigureAwait(false);
+        }
+
+        if (await NamedPrimaryAsync(_sentinels).ConfigureAwait(false) is not { } named)
+        {
+            return null;
+        }
+
+        var configuration = Copy();
+        configuration.ServiceName = null;
+        configuration.EndPoints.Clear();
+        configuration.EndPoints.Add(named);
+        var redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        if (redis.GetServer(named) is { IsConnected: true, IsReplica: false })
+        {
+            return (redis, Text(named));
+        }
+
+        await redis.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    // A copy of the configuration that trusts --redis-ca as the configuration does.
+    private ConfigurationOptions Copy()
+    {
+        var copy = _configuration.Clone();
+        if (_authority is { } authority)
+        {
+            copy.TrustIssuer(authority);
+        }
+
+        return copy;
+    }
+
+    // The primary the first sentinel that answers names.
+    private async Task<EndPoint?> NamedPrimaryAsync(ConnectionMultiplexer sentinels)
+    {
+        foreach (var sentinel in sentinels.GetServers().Where(s => s.IsConnected))
+        {
+            try
+            {
+                if (await sentinel.SentinelGetMasterAddressByNameAsync(_configuration.ServiceName!).ConfigureAwait(false) is { } primary)
+                {
+                    return primary;
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                // This one does not answer; the next may.
+            }
+        }
+
+        return null;
+    }
+
+    // With sentinels: when they name another primary than the one in use, the node connects to it, subscribes there,
+    // and uses it from then on (it is told, and reads what it may have missed). One check at a time; one that finds
+    // the new primary not ready yet leaves it to the next.
+    private async Task FollowSentinelsAsync()
+    {
+        if (_sentinels is not { } sentinels || !await _following.WaitAsync(0).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_disposed || await NamedPrimaryAsync(sentinels).ConfigureAwait(false) is not { } named || Text(named) == _primary
+                || await ConnectToPrimaryAsync().ConfigureAwait(false) is not var (redis, primary))
+            {
+                return;
+            }
+
+            Watch(redis);
+            await SubscribeAsync(redis).ConfigureAwait(false);
+            var old = _redis;
+            _redis = redis;
+            RoomLog.PrimaryChanged(_logger, _room, _primary ?? "?", primary);
+            _primary = primary;
+            _states.OnNext(new StoreState(Connected: redis.IsConnected, _primary));
+            if (old is not null)
+            {
+                await old.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // The next check tries again.
+        }
+        finally
+        {
+            _following.Release();
+        }
+    }
+
     // The connection is back, or the configuration changed: when the primary is another, its subscription is made
-    // there, and the node is told (it then reads what it may have missed).
+    // there, and the node is told (it then reads what it may have missed). With sentinels, they say which is.
     private async Task FollowAsync(ConnectionMultiplexer redis)
     {
+        if (_sentinels is not null)
+        {
+            _states.OnNext(new StoreState(Connected: redis.IsConnected, _primary));
+            await FollowSentinelsAsync().ConfigureAwait(false);
+            return;
+        }
+
         var primary = Primary(redis);
         if (primary is not null && _primary is not null && primary != _primary)
         {
@@ -357,7 +507,14 @@ internal sealed class RedisRoomStore : IRoomStore
     }
 
     private static string? Primary(ConnectionMultiplexer redis) =>
-        redis.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)?.EndPoint.ToString();
+        redis.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)?.EndPoint is { } primary ? Text(primary) : null;
+
+    // An endpoint as HOST:PORT.
+    private static string Text(EndPoint endPoint) => endPoint switch
+    {
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port.ToString(CultureInfo.InvariantCulture)}",
+        _ => endPoint.ToString() ?? "?",
+    };
 
     // What would make Redis lose the room on its own, said once at the start: evicting keys, or no append-only file.
     // INFO from a script: the multiplexer keeps INFO for admin mode, which the node does not need otherwise.
@@ -460,9 +617,15 @@ internal sealed class RedisRoomStore : IRoomStore
     public async ValueTask DisposeAsync()
     {
         _disposed = true;
+        _watch?.Dispose();
         if (_redis is { } redis)
         {
             await redis.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_sentinels is { } sentinels)
+        {
+            await sentinels.DisposeAsync().ConfigureAwait(false);
         }
 
         _publications.OnCompleted();
