@@ -125,6 +125,57 @@ public class MetricsTests
     }
 
     [Test]
+    public void Docs_OperationsMetricsTable_ListsEveryInstrumentWithItsKindAndUnit()
+    {
+        // Every instrument of the meter, the room's gauges included (a room on Redis creates them).
+        using var metrics = new ChatMetrics();
+        metrics.WatchRoom(() => 0, () => 0, () => 0, () => 0);
+        var instruments = new List<Instrument>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter == metrics.Meter)
+                {
+                    instruments.Add(instrument);
+                }
+            },
+        };
+        listener.Start();
+        var docs = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "operations.md"));
+
+        Assert.That(instruments.Select(i => i.Name), Does.Contain("rxchat.room.failovers").And.Contain("rxchat.room.lobby"), "staging: every instrument published");
+        Assert.Multiple(() =>
+        {
+            foreach (var instrument in instruments)
+            {
+                var kind = instrument.GetType().GetGenericTypeDefinition().Name switch
+                {
+                    "Counter`1" => "counter",
+                    "UpDownCounter`1" => "up-down counter",
+                    _ when instrument.IsObservable => "gauge",
+                    var other => other,
+                };
+                Assert.That(docs, Has.One.StartsWith($"| `{instrument.Name}` | {kind} | `{instrument.Unit}` | "), $"{instrument.Name}: a row of docs/operations.md's Metrics with its kind, unit and meaning");
+            }
+        });
+    }
+
+    // The repository's root: the folder above the test's output that holds docs/.
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "docs", "operations.md")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no docs/operations.md above the test's folder");
+    }
+
+    [Test]
     [Category(Needs.Redis)]
     [CancelAfter(60_000)]
     public async Task Meter_RoomOnRedis_CountsAppendsAndShowsNodesAndLag()

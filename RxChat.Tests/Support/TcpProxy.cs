@@ -1,12 +1,15 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace RxChat.Tests.Support;
 
 /// <summary>
 /// A TCP proxy the test controls, on an ephemeral loopback port, in front of a backend (a node's path to Redis, say):
 /// it forwards every connection to the backend until the test <see cref="Cut"/>s the path, as a network would lose
-/// it, and <see cref="Restore"/>s it; <see cref="Switch"/> sends new connections to another backend. Started and
+/// it, and <see cref="Restore"/>s it; <see cref="Switch"/> sends new connections to another backend; <see cref="Latency"/>
+/// makes it a slow path. Started and
 /// disposed by the test: no thread of its own (every connection is two asynchronous pumps), and nothing left running
 /// once <see cref="DisposeAsync"/> has returned.
 /// </summary>
@@ -21,6 +24,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private CutMode? _cut;                // how the path is cut; null while it forwards
     private Task _accepting = Task.CompletedTask;
     private bool _disposed;
+    private long _latency;                // Latency's ticks
 
     private TcpProxy(Socket listener, EndPoint backend)
     {
@@ -36,6 +40,17 @@ internal sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>The port the proxy listens on.</summary>
     public int Port => EndPoint.Port;
+
+    /// <summary>
+    /// How long what passes waits in the proxy, each way (zero, the default: no wait), as on a slow network path: a
+    /// round trip through it takes twice this longer. For connections made from then on; a connection with a latency
+    /// reads on while what it read waits (in order, each chunk for its own time), as a network in flight does.
+    /// </summary>
+    public TimeSpan Latency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _latency));
+        set => Interlocked.Exchange(ref _latency, value.Ticks);
+    }
 
     /// <summary>The connections through the proxy now (held ones included).</summary>
     public int Connections
@@ -206,7 +221,10 @@ internal sealed class TcpProxy : IAsyncDisposable
             var server = link.Connecting(new Socket(SocketType.Stream, ProtocolType.Tcp));
             await server.ConnectAsync(backend, link.Token);
             server.NoDelay = true;
-            await Task.WhenAll(PumpAsync(link.Client, server, link), PumpAsync(server, link.Client, link));
+            var latency = Latency;
+            await (latency > TimeSpan.Zero
+                ? Task.WhenAll(PumpLateAsync(link.Client, server, link, latency), PumpLateAsync(server, link.Client, link, latency))
+                : Task.WhenAll(PumpAsync(link.Client, server, link), PumpAsync(server, link.Client, link)));
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
@@ -244,6 +262,69 @@ internal sealed class TcpProxy : IAsyncDisposable
                 for (var sent = 0; sent < count;)
                 {
                     sent += await to.SendAsync(buffer.AsMemory(sent, count - sent), SocketFlags.None, link.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            link.Abort();
+        }
+    }
+
+    // Forwards one direction LATENCY late: what is read waits its time in a queue (an end of stream too) while the next
+    // is read; the path's cut holds both the reading and the writing, as in PumpAsync.
+    private async Task PumpLateAsync(Socket from, Socket to, Link link, TimeSpan latency)
+    {
+        var queue = Channel.CreateUnbounded<(byte[] Bytes, long Read)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var writing = WriteLateAsync(queue.Reader, to, link, latency);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                await WaitOpenAsync(link.Token);
+                var count = await from.ReceiveAsync(buffer, SocketFlags.None, link.Token);
+                queue.Writer.TryWrite((buffer[..count], Stopwatch.GetTimestamp()));
+                if (count == 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            link.Abort();
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+        }
+
+        await writing;
+    }
+
+    private async Task WriteLateAsync(ChannelReader<(byte[] Bytes, long Read)> queue, Socket to, Link link, TimeSpan latency)
+    {
+        try
+        {
+            await foreach (var (bytes, read) in queue.ReadAllAsync(link.Token))
+            {
+                var wait = latency - Stopwatch.GetElapsedTime(read);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, link.Token);
+                }
+
+                await WaitOpenAsync(link.Token);
+                if (bytes.Length == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                for (var sent = 0; sent < bytes.Length;)
+                {
+                    sent += await to.SendAsync(bytes.AsMemory(sent), SocketFlags.None, link.Token);
                 }
             }
         }

@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using NUnit.Framework;
 
 namespace RxChat.Tests.Support;
 
-/// <summary>The test proxy itself, over loopback sockets: it forwards, cuts in both modes, restores and switches.</summary>
+/// <summary>The test proxy itself, over loopback sockets: it forwards, cuts in both modes, restores, switches and delays.</summary>
 [CancelAfter(30_000)]
 public class TcpProxyTests
 {
@@ -94,6 +95,34 @@ public class TcpProxyTests
         {
             Assert.That(await fresh.ReadLineAsync(), Is.EqualTo("b: two"));
             Assert.That(await old.ReadLineAsync(), Is.EqualTo("a: three"));
+        });
+    }
+
+    [Test]
+    public async Task Latency_EachWayDelaysWhatPasses_InOrder_WithoutAddingUpOverWhatIsInFlight()
+    {
+        // Five lines written one after another are in flight together: their answers come back one round trip (twice
+        // the latency) later, not five (which a proxy waiting before each read would take).
+        var latency = TimeSpan.FromMilliseconds(200);
+        await using var backend = await Echo.StartAsync("a");
+        await using var proxy = TcpProxy.Start(backend.EndPoint);
+        proxy.Latency = latency;
+        await using var client = await LineClient.ConnectAsync(proxy.EndPoint);
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.SendAsync($"line {i}");
+        }
+
+        var heard = await client.ReadLinesAsync(5);
+        var took = clock.Elapsed;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(heard, Is.EqualTo(Enumerable.Range(0, 5).Select(i => $"a: line {i}")));
+            Assert.That(took, Is.GreaterThanOrEqualTo(2 * latency - TimeSpan.FromMilliseconds(5)), "a round trip takes twice the latency longer");
+            Assert.That(took, Is.LessThan(5 * latency), "what is in flight waits together");
         });
     }
 
