@@ -5,10 +5,11 @@ using RxChat.Tests.Support;
 namespace RxChat.Chaos;
 
 /// <summary>
-/// One room on real node processes sharing a real, persistent <c>redis-server</c> (<c>appendonly yes</c>,
-/// <c>appendfsync always</c>), each node reaching Redis through a <see cref="TcpProxy"/> of its own so that its path
-/// can be cut; and the faults done to them. Everything it starts (Redis, the nodes, the proxies) it stops by PID when
-/// disposed, a stalled node included.
+/// One room on real node processes sharing a real, persistent Redis (<see cref="RoomRedis"/>: a master, replicas and
+/// sentinels, or one <c>redis-server</c>), each node reaching Redis through a <see cref="TcpProxy"/> of its own so that
+/// its path can be cut (under Sentinel an HTTP CONNECT tunnel, <c>tunnel=http:</c> in the node's configuration, which
+/// carries its connections to the sentinels and to whichever server they name); and the faults done to them.
+/// Everything it starts (Redis, the nodes, the proxies) it stops by PID when disposed, a stalled node included.
 /// </summary>
 internal sealed class FaultyRoom : IAsyncDisposable
 {
@@ -31,22 +32,25 @@ internal sealed class FaultyRoom : IAsyncDisposable
     // How long a node may take to start and join the room (it prints "listening on" only then).
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
+    // How long the nodes are given after Redis has settled under Sentinel, before the next fault.
+    private static readonly TimeSpan Settling = TimeSpan.FromSeconds(1);
+
     private readonly Node[] _nodes;
     private readonly List<(int Node, int Incarnation, HostProcess Process)> _processes = [];
     private readonly List<string> _problems = [];
 
-    private FaultyRoom(RedisServer redis, int nodes, TimeSpan nodeTimeout)
+    private FaultyRoom(RoomRedis redis, int nodes, TimeSpan nodeTimeout)
     {
         Redis = redis;
         NodeTimeout = nodeTimeout;
-        _nodes = [.. Enumerable.Range(0, nodes).Select(i => new Node(i, TcpProxy.Start(new IPEndPoint(IPAddress.Loopback, redis.Port), Address)))];
+        _nodes = [.. Enumerable.Range(0, nodes).Select(i => new Node(i, redis.Backend is { } backend ? TcpProxy.Start(backend, Address) : TcpProxy.StartTunnel(Address)))];
     }
 
     /// <summary>The room's name.</summary>
     public const string Room = "chaos";
 
     /// <summary>The room's Redis.</summary>
-    public RedisServer Redis { get; }
+    public RoomRedis Redis { get; }
 
     /// <summary>The node timeout every node is started with.</summary>
     public TimeSpan NodeTimeout { get; }
@@ -78,10 +82,10 @@ internal sealed class FaultyRoom : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts Redis, a proxy for each node, and the nodes one after the other, each once it listens.</summary>
-    public static async Task<FaultyRoom> StartAsync(int nodes, TimeSpan nodeTimeout, CancellationToken token)
+    /// <summary>Starts Redis (under Sentinel with <paramref name="sentinel"/>), a proxy for each node, and the nodes one after the other, each once it listens.</summary>
+    public static async Task<FaultyRoom> StartAsync(int nodes, TimeSpan nodeTimeout, bool sentinel, CancellationToken token)
     {
-        var redis = await RedisServer.StartAsync(persistent: true);
+        var redis = await RoomRedis.StartAsync(sentinel);
         FaultyRoom? room = null;
         try
         {
@@ -131,10 +135,15 @@ internal sealed class FaultyRoom : IAsyncDisposable
         }
     }
 
-    /// <summary>Does <paramref name="fault"/>, and undoes it after its duration: every fault has ended when this returns.</summary>
-    public async Task InjectAsync(Fault fault, CancellationToken token)
+    /// <summary>
+    /// Does <paramref name="fault"/>, and undoes it after its duration: every fault has ended when this returns, and
+    /// under Sentinel the servers have settled (one master, the others its replicas). Returns what it found on the way
+    /// (which server a failover promoted, how far behind it was), or null.
+    /// </summary>
+    public async Task<string?> InjectAsync(Fault fault, CancellationToken token)
     {
         var node = _nodes[fault.Node];
+        string? found = null;
         switch (fault.Kind)
         {
             case FaultKind.NodeKilled:
@@ -147,37 +156,130 @@ internal sealed class FaultyRoom : IAsyncDisposable
                     Problem($"fault #{fault.Number}: node {node.Index} did not join the room within {StartTimeout.TotalSeconds} s of its restart");
                 }
 
-                break;
+                return null;
             case FaultKind.NodeStalled:
                 var stalled = node.Current;
                 await ForAsync(fault.Duration, () => stalled.Signal(SigStop), () => stalled.Signal(SigCont), token);
-                break;
+                return null;
             case FaultKind.NodeCutOff:
                 await ForAsync(fault.Duration, () => node.Path.Cut(fault.Mode), node.Path.Restore, token);
-                break;
+                return null;
             case FaultKind.RedisKilled:
             case FaultKind.RedisWiped:
-                await Redis.KillAsync();
+                var master = await Redis.MasterAsync();
+                await master.KillAsync();
                 if (fault.Kind == FaultKind.RedisWiped)
                 {
-                    // Redis 7 keeps its append-only files in a directory of their own; without it, it starts empty.
-                    Directory.Delete(Path.Combine(Redis.Directory, "appendonlydir"), recursive: true);
+                    // Redis 7 keeps its append-only files in a directory of their own; without it, it starts empty (a
+                    // replica's dump.rdb, which it would not load with appendonly on, goes too).
+                    Delete(Path.Combine(master.Directory, "appendonlydir"));
+                    Delete(Path.Combine(master.Directory, "dump.rdb"));
                 }
 
                 await Task.Delay(fault.Duration, token);
-                await Redis.RestartAsync();
+                found = await Redis.RestartAsync(master);
                 break;
             case FaultKind.RedisFrozen:
-                await ForAsync(fault.Duration, () => Redis.Signal(SigStop), () => Redis.Signal(SigCont), token);
+                var frozen = await Redis.MasterAsync();
+                await ForAsync(fault.Duration, () => frozen.Signal(SigStop), () => frozen.Signal(SigCont), token);
                 break;
             case FaultKind.RedisFlushed:
-                await Redis.ExecuteAsync("FLUSHALL");
+                await (await Redis.MasterAsync()).ExecuteAsync("FLUSHALL");
                 break;
             case FaultKind.SubscriptionsKilled:
-                await Redis.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+                // Wherever the nodes subscribed: every server.
+                foreach (var server in Redis.Servers)
+                {
+                    await server.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+                }
+
+                break;
+            case FaultKind.RedisFailover:
+                var before = await Redis.MasterAsync();
+                await Redis.FailoverAsync(token);
+                found = $"port {(await Redis.WaitForNewMasterAsync(before).WaitAsync(token)).Port} promoted";
+                break;
+            case FaultKind.RedisMasterKilled:
+                found = await KillMasterAsync(fault, token);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault));
+        }
+
+        // Under Sentinel the next fault must find one master and its replicas: a failover the fault caused (a master
+        // down or frozen past a second) is let run to its end, the old master following the new one. The nodes still
+        // writing to the old master notice what it lost as it turns replica: a moment for that, so that the run
+        // counts their events for this fault rather than the next.
+        if (Redis.Sentinel)
+        {
+            var settled = await Redis.SettleAsync().WaitAsync(token);
+            found = (found is null ? "" : found + "; ") + $"master now port {settled}";
+            await Task.Delay(Settling, token);
+        }
+
+        return found;
+    }
+
+    // The master killed, after some replicas were frozen and cut off from it while the room went on (it acknowledged
+    // entries they lack); the sentinels promote a replica, and the killed master is started again as its replica.
+    private async Task<string> KillMasterAsync(Fault fault, CancellationToken token)
+    {
+        var master = await Redis.MasterAsync();
+        var replicas = Redis.ReplicasOf(master).OrderBy(r => r.Port).ToList();
+        List<RedisServer> frozen = fault.Frozen switch
+        {
+            0 => [],
+            1 => [replicas[fault.Node % replicas.Count]],
+            _ => replicas,
+        };
+        string acknowledged;
+        try
+        {
+            foreach (var replica in frozen)
+            {
+                replica.Signal(SigStop);
+            }
+
+            if (frozen.Count > 0)
+            {
+                // A frozen replica would read what is queued on its link once let go: the links are closed (a replica
+                // not frozen connects again at once and catches up).
+                await master.ExecuteAsync("CLIENT", "KILL", "TYPE", "replica");
+                await Task.Delay(fault.Duration, token);
+            }
+
+            acknowledged = await RoomRedis.NewestAsync(master, Room);
+            await master.KillAsync();
+        }
+        finally
+        {
+            foreach (var replica in frozen)
+            {
+                replica.Signal(SigCont);
+            }
+        }
+
+        // What each replica holds before one is promoted (the master is gone: nothing more reaches them).
+        var held = new List<string>();
+        foreach (var replica in replicas)
+        {
+            held.Add($"port {replica.Port}{(frozen.Contains(replica) ? " (frozen)" : "")} up to {await RoomRedis.NewestAsync(replica, Room)}");
+        }
+
+        var promoted = await Redis.WaitForNewMasterAsync(master).WaitAsync(token);
+        var restarted = await Redis.RestartAsync(master);
+        return $"the master had entries up to {acknowledged}; replicas held {string.Join(", ", held)}; port {promoted.Port} promoted; the killed one {restarted}";
+    }
+
+    private static void Delete(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        else if (File.Exists(path))
+        {
+            File.Delete(path);
         }
     }
 
@@ -228,7 +330,7 @@ internal sealed class FaultyRoom : IAsyncDisposable
     {
         var process = await HostProcess.StartAsync(
             [
-                "--host", Address.ToString(), "--port", "0", "--redis", $"{Address}:{node.Path.Port}", "--room", Room, "--rate-limit", "0", "--idle-timeout", "0",
+                "--host", Address.ToString(), "--port", "0", "--redis", Redis.Configuration(node.Path.EndPoint), "--room", Room, "--rate-limit", "0", "--idle-timeout", "0",
                 "--node-timeout", $"{NodeTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "--shutdown-timeout", "2s",
             ],
             waitForListening: false);

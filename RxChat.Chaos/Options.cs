@@ -3,7 +3,7 @@ using System.Globalization;
 namespace RxChat.Chaos;
 
 /// <summary>The fault run's options (Program.cs lists them).</summary>
-internal sealed record Options(int Seed, TimeSpan Length, int Nodes, int Clients, TimeSpan NodeTimeout, string? Output, bool PlanOnly, string? Check)
+internal sealed record Options(int Seed, TimeSpan Length, int Nodes, int Clients, TimeSpan NodeTimeout, string? Output, bool PlanOnly, string? Check, bool SingleRedis = false)
 {
     /// <summary>Reads the command line; null (and a line on standard error) when it cannot.</summary>
     public static Options? Parse(string[] args)
@@ -26,6 +26,7 @@ internal sealed record Options(int Seed, TimeSpan Length, int Nodes, int Clients
                     "--out" => options with { Output = Value() },
                     "--plan" => options with { PlanOnly = true },
                     "--check" => options with { Check = Value() },
+                    "--single-redis" => options with { SingleRedis = true },
                     _ => throw new FormatException($"unknown option {args[i]} (see RxChat.Chaos/Program.cs)"),
                 };
             }

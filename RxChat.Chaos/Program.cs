@@ -1,11 +1,13 @@
-// The fault run (docs/rooms.md, The fault run): three nodes of one room on a real, persistent redis-server, clients
-// chatting on every node, and a seeded random schedule of faults; at the end, every session's transcript is judged.
+// The fault run (docs/rooms.md, The fault run): three nodes of one room on real, persistent Redis under Sentinel (a
+// master, two replicas, three sentinels), clients chatting on every node, and a seeded random schedule of faults,
+// failovers among them; at the end, every session's transcript is judged.
 //
 //   dotnet run -c Release --project RxChat.Chaos -- --seed 42 --minutes 3
 //
 // Options: --seed N (default: a random one, printed), --minutes M (default 3), --nodes N (3), --clients N (per node,
 // 2), --node-timeout SECONDS (2), --out DIR (where transcripts and logs go; default a new directory in the temp
-// folder), --plan (print the schedule and exit), --check DIR (judge the transcripts a run saved there, again).
+// folder), --plan (print the schedule and exit), --check DIR (judge the transcripts a run saved there, again),
+// --single-redis (one redis-server, no Sentinel and no failovers: the run as it was before failovers, same schedules).
 // Exit status: 0 the room held, 1 it did not (the first violation is printed), 2 the run itself failed, 130 stopped.
 using System.Diagnostics;
 using System.Globalization;
@@ -22,11 +24,12 @@ if (options is null)
     return 2;
 }
 
-var plan = Fault.Plan(options.Seed, options.Length, options.Nodes, options.NodeTimeout);
+var plan = Fault.Plan(options.Seed, options.Length, options.Nodes, options.NodeTimeout, failovers: !options.SingleRedis);
+var setup = options.SingleRedis ? "one redis-server" : "Redis under Sentinel (a master, two replicas, three sentinels)";
 var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', plan)))).ToLowerInvariant()[..12];
 if (options.PlanOnly)
 {
-    Console.WriteLine($"seed {options.Seed}: {plan.Count} faults over {Minutes(options.Length)} minutes, schedule {fingerprint}");
+    Console.WriteLine($"seed {options.Seed}: {plan.Count} faults over {Minutes(options.Length)} minutes on {setup}, schedule {fingerprint}");
     foreach (var fault in plan)
     {
         Console.WriteLine(fault);
@@ -47,7 +50,7 @@ if (options.Check is { } saved)
 
 var output = options.Output ?? Path.Combine(Path.GetTempPath(), $"rxchat-chaos-{options.Seed}-{Environment.ProcessId}");
 Directory.CreateDirectory(output);
-Console.WriteLine($"RxChat fault run: seed {options.Seed}, {Minutes(options.Length)} minutes, {options.Nodes} nodes, {options.Clients} clients per node, node timeout {options.NodeTimeout.TotalSeconds} s");
+Console.WriteLine($"RxChat fault run: seed {options.Seed}, {Minutes(options.Length)} minutes, {options.Nodes} nodes, {options.Clients} clients per node, node timeout {options.NodeTimeout.TotalSeconds} s, {setup}");
 Console.WriteLine($"schedule: {plan.Count} faults ({fingerprint}; --plan prints it); transcripts and logs: {output}");
 
 // Ctrl+C and SIGTERM stop the run; what it started is stopped by PID on the way out.
@@ -62,7 +65,7 @@ void Interrupt(PosixSignalContext context)
 }
 
 var clock = Stopwatch.StartNew();
-var done = new List<(Fault Fault, double At, double Took)>();
+var done = new List<(Fault Fault, double At, double Took, string? Found)>();
 var marks = new List<(int Lost, int ContactLost, int Fenced)>(); // the nodes' events before each fault, and at the end
 var talkers = new List<Talker>();
 var talking = new List<Task>();
@@ -72,7 +75,7 @@ FaultyRoom? room = null;
 var status = 0;
 try
 {
-    room = await FaultyRoom.StartAsync(options.Nodes, options.NodeTimeout, stop.Token);
+    room = await FaultyRoom.StartAsync(options.Nodes, options.NodeTimeout, sentinel: !options.SingleRedis, stop.Token);
     for (var node = 0; node < options.Nodes; node++)
     {
         for (var c = 0; c < options.Clients; c++)
@@ -85,7 +88,7 @@ try
 
     // The schedule starts once the room is up: its times count from here.
     var start = clock.Elapsed;
-    Log(clock, $"room up: Redis pid {room.Redis.Pid}, nodes {string.Join(", ", room.Processes.Select(p => p.Process.Pid))}");
+    Log(clock, $"room up: {room.Redis.Describe()}; nodes {string.Join(", ", room.Processes.Select(p => p.Process.Pid))}");
     foreach (var fault in plan)
     {
         var due = start + fault.At - clock.Elapsed;
@@ -97,8 +100,13 @@ try
         var began = clock.Elapsed.TotalSeconds;
         marks.Add(Marks(room));
         Log(clock, fault.ToString());
-        await room.InjectAsync(fault, stop.Token);
-        done.Add((fault, began, clock.Elapsed.TotalSeconds - began));
+        var found = await room.InjectAsync(fault, stop.Token);
+        if (found is not null)
+        {
+            Log(clock, $"  #{fault.Number}: {found}");
+        }
+
+        done.Add((fault, began, clock.Elapsed.TotalSeconds - began, found));
     }
 
     var end = start + options.Length - clock.Elapsed;
@@ -161,11 +169,11 @@ foreach (var session in all)
 }
 
 problemsSeen.AddRange(room.Problems);
-Save(output, all, processes, [.. done.Select((d, i) => $"{d.At.ToString("0.000", CultureInfo.InvariantCulture)} s (took {d.Took.ToString("0.000", CultureInfo.InvariantCulture)} s): {d.Fault}; then {Events(Delta(marks[i], marks[i + 1]))}")], problemsSeen);
+Save(output, all, processes, [.. done.Select((d, i) => $"{d.At.ToString("0.000", CultureInfo.InvariantCulture)} s (took {d.Took.ToString("0.000", CultureInfo.InvariantCulture)} s): {d.Fault}{(d.Found is null ? "" : $" ({d.Found})")}; then {Events(Delta(marks[i], marks[i + 1]))}")], problemsSeen);
 var verdict = Verdict.Of(all, patience, problemsSeen);
 
 Console.WriteLine();
-Console.WriteLine($"seed {options.Seed}, {Minutes(clock.Elapsed)} minutes, schedule {fingerprint}");
+Console.WriteLine($"seed {options.Seed}, {Minutes(clock.Elapsed)} minutes, schedule {fingerprint}, {setup}");
 Console.WriteLine($"faults: {done.Count}; by kind, with the nodes' events from each fault to the next (contact lost 311, counted gone 304, room lost 303):");
 foreach (var kind in done.Select((d, i) => (Kind: Kind(d.Fault, options.NodeTimeout), After: Delta(marks[i], marks[i + 1]))).GroupBy(k => k.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
 {
@@ -254,6 +262,13 @@ static string Kind(Fault fault, TimeSpan nodeTimeout)
         FaultKind.RedisWiped => "Redis restarted without its data",
         FaultKind.RedisFrozen => $"Redis frozen {past}",
         FaultKind.RedisFlushed => "Redis flushed",
+        FaultKind.RedisFailover => "Redis failed over (SENTINEL FAILOVER)",
+        FaultKind.RedisMasterKilled => fault.Frozen switch
+        {
+            0 => "Redis master killed, replicas in step",
+            1 => "Redis master killed, one replica lagging",
+            _ => "Redis master killed, every replica lagging",
+        },
         _ => "subscriptions killed",
     };
 }

@@ -29,6 +29,9 @@ internal sealed class RedisReplicaSet : IAsyncDisposable
     /// <summary>Its replicas.</summary>
     public IReadOnlyList<RedisServer> Replicas => _servers.Skip(1).ToList();
 
+    /// <summary>The master it started with, then its replicas: whichever is master now.</summary>
+    public IReadOnlyList<RedisServer> Servers => _servers;
+
     /// <summary>The sentinels.</summary>
     public IReadOnlyList<RedisServer> Sentinels => _sentinels;
 
@@ -37,18 +40,21 @@ internal sealed class RedisReplicaSet : IAsyncDisposable
 
     /// <summary>
     /// Starts the master, <paramref name="replicas"/> replicas (returns once each is online), then three sentinels
-    /// (returns once each knows every replica and the other sentinels, so that a failover can be agreed on).
+    /// (returns once each knows every replica and the other sentinels, so that a failover can be agreed on). With
+    /// <paramref name="persistent"/>, every server keeps every write on disk before it acknowledges it
+    /// (<see cref="RedisServer.StartAsync"/>), and the master too syncs a replica without delay, so that any of them can
+    /// be master, be restarted with its data, and resync a replica at once.
     /// </summary>
-    public static async Task<RedisReplicaSet> StartAsync(int replicas = 2)
+    public static async Task<RedisReplicaSet> StartAsync(int replicas = 2, bool persistent = false)
     {
         var set = new RedisReplicaSet();
         try
         {
-            var master = await RedisServer.StartAsync();
+            var master = persistent ? await RedisServer.StartAsync(true, "--repl-diskless-sync-delay", "0") : await RedisServer.StartAsync();
             set._servers.Add(master);
             var port = master.Port.ToString(CultureInfo.InvariantCulture);
             set._servers.AddRange(await Task.WhenAll(Enumerable.Range(0, replicas).Select(_ =>
-                RedisServer.StartAsync(false, "--replicaof", "127.0.0.1", port, "--repl-diskless-sync-delay", "0"))));
+                RedisServer.StartAsync(persistent, "--replicaof", "127.0.0.1", port, "--repl-diskless-sync-delay", "0"))));
             await Eventually.HoldsAsync(
                 async () => ((string?)await master.ExecuteAsync("INFO", "replication"))!.Split('\n').Count(l => l.Contains("state=online", StringComparison.Ordinal)) == replicas,
                 StartTimeout, $"{replicas} replicas online");

@@ -101,8 +101,15 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again on the same port and directory (with persistence it finds its data there).</summary>
-    public Task RestartAsync() => RunAsync();
+    /// <summary>
+    /// Starts the server again on the same port and directory (with persistence it finds its data there); with
+    /// <paramref name="extra"/> after the arguments it started with, which they override (<c>--replicaof HOST PORT</c>,
+    /// <c>--replicaof no one</c>).
+    /// </summary>
+    public Task RestartAsync(params string[] extra) => RunAsync(extra);
+
+    /// <summary>Whether its process runs now (stopped by SIGSTOP included).</summary>
+    public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Sends the server a signal: SIGSTOP (19) freezes it, SIGCONT (18) lets it go on.</summary>
     public void Signal(int signal)
@@ -138,10 +145,10 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(params string[] extra)
     {
         var info = new ProcessStartInfo(_arguments[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in _arguments[1..])
+        foreach (var argument in _arguments[1..].Concat(extra))
         {
             info.ArgumentList.Add(argument);
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Threading.Channels;
 
 namespace RxChat.Tests.Support;
@@ -9,16 +10,22 @@ namespace RxChat.Tests.Support;
 /// A TCP proxy the test controls, on an ephemeral loopback port, in front of a backend (a node's path to Redis, say):
 /// it forwards every connection to the backend until the test <see cref="Cut"/>s the path, as a network would lose
 /// it, and <see cref="Restore"/>s it; <see cref="Switch"/> sends new connections to another backend; <see cref="Latency"/>
-/// makes it a slow path. Started and
-/// disposed by the test: no thread of its own (every connection is two asynchronous pumps), and nothing left running
-/// once <see cref="DisposeAsync"/> has returned.
+/// makes it a slow path. Or, started with <see cref="StartTunnel"/>, an HTTP CONNECT proxy (StackExchange.Redis's
+/// <c>tunnel=http:HOST:PORT</c>): every connection names its own backend, so that one proxy carries all of a client's
+/// connections (to sentinels and to whichever Redis they name) and one cut cuts them all. Started and disposed by the
+/// test: no thread of its own (every connection is two asynchronous pumps), and nothing left running once
+/// <see cref="DisposeAsync"/> has returned.
 /// </summary>
 internal sealed class TcpProxy : IAsyncDisposable
 {
+    // A tunnel's answer once its backend is reached (StackExchange.Redis takes this one or "200 OK").
+    private static readonly byte[] Established = Encoding.ASCII.GetBytes("HTTP/1.1 200 Connection established\r\n\r\n");
+
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly HashSet<Link> _links = [];
+    private readonly bool _tunnel;        // each connection names its backend (HTTP CONNECT)
     private EndPoint _backend;
     private TaskCompletionSource _open;   // completed while the proxy forwards; a new one at each cut
     private CutMode? _cut;                // how the path is cut; null while it forwards
@@ -26,10 +33,11 @@ internal sealed class TcpProxy : IAsyncDisposable
     private bool _disposed;
     private long _latency;                // Latency's ticks
 
-    private TcpProxy(Socket listener, EndPoint backend)
+    private TcpProxy(Socket listener, EndPoint backend, bool tunnel = false)
     {
         _listener = listener;
         _backend = backend;
+        _tunnel = tunnel;
         _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _open.SetResult();
         EndPoint = (IPEndPoint)listener.LocalEndPoint!;
@@ -71,6 +79,19 @@ internal sealed class TcpProxy : IAsyncDisposable
     public static TcpProxy Start(EndPoint backend, IPAddress? address = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
+        return Listen(backend, address, tunnel: false);
+    }
+
+    /// <summary>
+    /// Starts an HTTP CONNECT proxy, listening on <paramref name="address"/> (default 127.0.0.1): each connection
+    /// begins with <c>CONNECT HOST:PORT HTTP/1.1</c> and a blank line, and once the proxy has reached that backend it
+    /// answers <c>HTTP/1.1 200 Connection established</c> and forwards as <see cref="Start"/>'s does. A request it
+    /// cannot read, or a backend it cannot reach, resets the connection. <see cref="Switch"/> has no use here.
+    /// </summary>
+    public static TcpProxy StartTunnel(IPAddress? address = null) => Listen(new IPEndPoint(IPAddress.None, 0), address, tunnel: true);
+
+    private static TcpProxy Listen(EndPoint backend, IPAddress? address, bool tunnel)
+    {
         address ??= IPAddress.Loopback;
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -84,7 +105,7 @@ internal sealed class TcpProxy : IAsyncDisposable
             throw;
         }
 
-        var proxy = new TcpProxy(listener, backend);
+        var proxy = new TcpProxy(listener, backend, tunnel);
         proxy._accepting = proxy.AcceptAsync();
         return proxy;
     }
@@ -218,17 +239,30 @@ internal sealed class TcpProxy : IAsyncDisposable
                 backend = _backend;
             }
 
+            if (_tunnel)
+            {
+                backend = await ReadConnectAsync(link.Client, link.Token);
+                await WaitOpenAsync(link.Token);
+            }
+
             var server = link.Connecting(new Socket(SocketType.Stream, ProtocolType.Tcp));
             await server.ConnectAsync(backend, link.Token);
             server.NoDelay = true;
+            if (_tunnel)
+            {
+                await WaitOpenAsync(link.Token);
+                await link.Client.SendAsync(Established, SocketFlags.None, link.Token);
+            }
+
             var latency = Latency;
             await (latency > TimeSpan.Zero
                 ? Task.WhenAll(PumpLateAsync(link.Client, server, link, latency), PumpLateAsync(server, link.Client, link, latency))
                 : Task.WhenAll(PumpAsync(link.Client, server, link), PumpAsync(server, link.Client, link)));
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidDataException)
         {
-            // The backend refused (the client is reset, as a refused path would), or the link was reset.
+            // The backend refused (the client is reset, as a refused path would), the link was reset, or a tunnel's
+            // request made no sense.
             link.Abort();
         }
         finally
@@ -239,6 +273,38 @@ internal sealed class TcpProxy : IAsyncDisposable
                 _links.Remove(link);
             }
         }
+    }
+
+    // A tunnel's request, up to its blank line (byte by byte: nothing after it is the proxy's to read): where to.
+    private static async Task<EndPoint> ReadConnectAsync(Socket client, CancellationToken token)
+    {
+        var request = new List<byte>();
+        var one = new byte[1];
+        while (request.Count < 4 || request[^4] != '\r' || request[^3] != '\n' || request[^2] != '\r' || request[^1] != '\n')
+        {
+            if (request.Count > 4096 || await client.ReceiveAsync(one, SocketFlags.None, token) == 0)
+            {
+                throw new InvalidDataException("no CONNECT request");
+            }
+
+            request.Add(one[0]);
+        }
+
+        var words = Encoding.ASCII.GetString([.. request]).Split("\r\n")[0].Split(' ');
+        if (words is not ["CONNECT", var authority, _])
+        {
+            throw new InvalidDataException($"not a CONNECT request: {words[0]}");
+        }
+
+        if (IPEndPoint.TryParse(authority, out var address) && address.Port != 0)
+        {
+            return address;
+        }
+
+        var colon = authority.LastIndexOf(':');
+        return colon > 0 && int.TryParse(authority[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            ? new DnsEndPoint(authority[..colon], port)
+            : throw new InvalidDataException($"no port in {authority}");
     }
 
     // Forwards one direction. While the path is cut, nothing is read and nothing written (what was read before the

@@ -5,7 +5,7 @@ using NUnit.Framework;
 
 namespace RxChat.Tests.Support;
 
-/// <summary>The test proxy itself, over loopback sockets: it forwards, cuts in both modes, restores, switches and delays.</summary>
+/// <summary>The test proxy itself, over loopback sockets: it forwards, cuts in both modes, restores, switches and delays; as a tunnel, each connection names its backend.</summary>
 [CancelAfter(30_000)]
 public class TcpProxyTests
 {
@@ -127,6 +127,35 @@ public class TcpProxyTests
     }
 
     [Test]
+    public async Task Tunnel_EachConnectionReachesTheBackendItNames_AndOneCutHoldsThemAll()
+    {
+        var quiet = TimeSpan.FromMilliseconds(300);
+        await using var a = await Echo.StartAsync("a");
+        await using var b = await Echo.StartAsync("b");
+        await using var proxy = TcpProxy.StartTunnel();
+        await using var toA = await TunnelAsync(proxy, a.EndPoint);
+        await using var toB = await TunnelAsync(proxy, b.EndPoint);
+        await toA.SendAsync("one");
+        await toB.SendAsync("two");
+        var before = (await toA.ReadLineAsync(), await toB.ReadLineAsync());
+
+        proxy.Cut(CutMode.Silent);
+        await toA.SendAsync("during");
+        toA.ReadTimeout = quiet;
+        var heardWhileCut = await QuietAsync(toA);
+        proxy.Restore();
+        toA.ReadTimeout = LineClient.Timeout;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(before, Is.EqualTo(("a: one", "b: two")));
+            Assert.That(heardWhileCut, Is.True, "nothing passed while cut");
+            Assert.That(await toA.ReadLineAsync(), Is.EqualTo("a: during"), "held, then delivered");
+            Assert.That(await RefusedTunnelAsync(proxy, new IPEndPoint(IPAddress.Loopback, 1)), Is.True, "a backend that refuses: reset");
+        });
+    }
+
+    [Test]
     public async Task Dispose_EveryConnectionClosed_NothingLeftRunning()
     {
         await using var backend = await Echo.StartAsync("a");
@@ -145,6 +174,27 @@ public class TcpProxyTests
             Assert.That(await EndAsync(client), Is.True);
             Assert.That(await EndAsync(held), Is.True);
         });
+    }
+
+    // A connection through a tunnel to BACKEND: the CONNECT request, then the proxy's answer.
+    private static async Task<LineClient> TunnelAsync(TcpProxy proxy, EndPoint backend)
+    {
+        var client = await LineClient.ConnectAsync(proxy.EndPoint);
+        await client.SendRawAsync(System.Text.Encoding.ASCII.GetBytes($"CONNECT {backend} HTTP/1.1\r\n\r\n"));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await client.ReadLineAsync(), Is.EqualTo("HTTP/1.1 200 Connection established"));
+            Assert.That(await client.ReadLineAsync(), Is.Empty);
+        });
+        return client;
+    }
+
+    // Whether a tunnel to BACKEND is reset before its answer.
+    private static async Task<bool> RefusedTunnelAsync(TcpProxy proxy, EndPoint backend)
+    {
+        await using var client = await LineClient.ConnectAsync(proxy.EndPoint);
+        await client.SendRawAsync(System.Text.Encoding.ASCII.GetBytes($"CONNECT {backend} HTTP/1.1\r\n\r\n"));
+        return await EndAsync(client);
     }
 
     // Whether a read gets nothing before it times out (no line, no end).
