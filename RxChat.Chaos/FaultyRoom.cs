@@ -195,9 +195,8 @@ internal sealed class FaultyRoom : IAsyncDisposable
 
                 break;
             case FaultKind.RedisFailover:
-                var before = await Redis.MasterAsync();
-                await Redis.FailoverAsync(token);
-                found = $"port {(await Redis.WaitForNewMasterAsync(before).WaitAsync(token)).Port} promoted";
+                var (promoted, asked) = await Redis.FailoverAsync(await Redis.MasterAsync(), token);
+                found = $"port {promoted.Port} promoted" + (asked > 1 ? $" (asked {asked} times: the sentinels abandoned or refused the failovers before)" : "");
                 break;
             case FaultKind.RedisMasterKilled:
                 found = await KillMasterAsync(fault, token);
@@ -280,6 +279,25 @@ internal sealed class FaultyRoom : IAsyncDisposable
         else if (File.Exists(path))
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>Writes every node's log (<c>nodeN-START.log</c>) and every Redis server's and sentinel's (<c>redis-PORT.log</c>, <c>sentinel-PORT.log</c>) to <paramref name="directory"/>.</summary>
+    public void SaveLogs(string directory)
+    {
+        foreach (var (node, incarnation, process) in Processes)
+        {
+            File.WriteAllLines(Path.Combine(directory, $"node{node}-{incarnation}.log"), [.. process.Output, .. process.Errors]);
+        }
+
+        foreach (var server in Redis.Servers)
+        {
+            File.WriteAllText(Path.Combine(directory, $"redis-{server.Port}.log"), server.Log);
+        }
+
+        foreach (var sentinel in Redis.Sentinels)
+        {
+            File.WriteAllText(Path.Combine(directory, $"sentinel-{sentinel.Port}.log"), sentinel.Log);
         }
     }
 

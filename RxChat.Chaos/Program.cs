@@ -149,6 +149,8 @@ finally
     await Task.WhenAll(talking);
     if (room is not null)
     {
+        // The logs, whatever happened (a run that failed too).
+        room.SaveLogs(output);
         await room.DisposeAsync();
     }
 }
@@ -169,7 +171,7 @@ foreach (var session in all)
 }
 
 problemsSeen.AddRange(room.Problems);
-Save(output, all, processes, [.. done.Select((d, i) => $"{d.At.ToString("0.000", CultureInfo.InvariantCulture)} s (took {d.Took.ToString("0.000", CultureInfo.InvariantCulture)} s): {d.Fault}{(d.Found is null ? "" : $" ({d.Found})")}; then {Events(Delta(marks[i], marks[i + 1]))}")], problemsSeen);
+Save(output, all, [.. done.Select((d, i) => $"{d.At.ToString("0.000", CultureInfo.InvariantCulture)} s (took {d.Took.ToString("0.000", CultureInfo.InvariantCulture)} s): {d.Fault}{(d.Found is null ? "" : $" ({d.Found})")}; then {Events(Delta(marks[i], marks[i + 1]))}")], problemsSeen);
 var verdict = Verdict.Of(all, patience, problemsSeen);
 
 Console.WriteLine();
@@ -225,15 +227,11 @@ static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout, Cancel
     return true;
 }
 
-static void Save(string output, List<Session> sessions, IReadOnlyList<(int Node, int Incarnation, HostProcess Process)> processes, IEnumerable<string> faults, List<string> problems)
+static void Save(string output, List<Session> sessions, IEnumerable<string> faults, List<string> problems)
 {
     File.WriteAllLines(Path.Combine(output, "sessions.jsonl"), sessions.Select(s => JsonSerializer.Serialize(s)));
     File.WriteAllLines(Path.Combine(output, "faults.txt"), faults);
     File.WriteAllLines(Path.Combine(output, "problems.txt"), problems);
-    foreach (var (node, incarnation, process) in processes)
-    {
-        File.WriteAllLines(Path.Combine(output, $"node{node}-{incarnation}.log"), [.. process.Output, .. process.Errors]);
-    }
 }
 
 static (int Lost, int ContactLost, int Fenced) Marks(FaultyRoom room) =>

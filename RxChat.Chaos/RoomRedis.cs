@@ -26,6 +26,9 @@ internal sealed class RoomRedis : IAsyncDisposable
     /// <summary>Whether the room's Redis is under Sentinel (it can fail over).</summary>
     public bool Sentinel => _set is not null;
 
+    /// <summary>The sentinels (none without Sentinel).</summary>
+    public IReadOnlyList<RedisServer> Sentinels => _set?.Sentinels ?? [];
+
     /// <summary>Every data server (not the sentinels), in the order started.</summary>
     public IReadOnlyList<RedisServer> Servers => _set?.Servers ?? [_single!];
 
@@ -89,19 +92,24 @@ internal sealed class RoomRedis : IAsyncDisposable
         return $"restarted as a replica of port {named}, which the sentinels named";
     }
 
-    /// <summary>Asks the sentinels for a failover (<c>SENTINEL FAILOVER</c>), again while they refuse (one in progress, no good replica yet).</summary>
-    public async Task FailoverAsync(CancellationToken token)
+    /// <summary>
+    /// Asks the sentinels for a failover (<c>SENTINEL FAILOVER</c>) and waits for the new master; asks again while they
+    /// refuse (one in progress, no good replica yet) or when the failover ends without one (a sentinel abandons a
+    /// failover whose replica does not turn master within its failover timeout). Returns the new master and how many
+    /// times it asked.
+    /// </summary>
+    public async Task<(RedisServer Promoted, int Asked)> FailoverAsync(RedisServer old, CancellationToken token)
     {
         var set = _set ?? throw new InvalidOperationException("a failover needs Sentinel");
         var deadline = DateTime.UtcNow + SettleTimeout;
-        for (var attempt = 0; ; attempt++)
+        for (var asked = 1; ; asked++)
         {
             try
             {
-                await set.Sentinels[attempt % set.Sentinels.Count].ExecuteAsync("SENTINEL", "FAILOVER", RedisReplicaSet.Service);
-                return;
+                await set.Sentinels[(asked - 1) % set.Sentinels.Count].ExecuteAsync("SENTINEL", "FAILOVER", RedisReplicaSet.Service);
+                return (await set.WaitForNewMasterAsync(old, TimeSpan.FromSeconds(15)).WaitAsync(token), asked);
             }
-            catch (RedisException) when (DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is RedisException or TimeoutException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(500, token);
             }
@@ -139,6 +147,18 @@ internal sealed class RoomRedis : IAsyncDisposable
                     if (named.Count != 1 || !int.TryParse(named.Single(), CultureInfo.InvariantCulture, out master))
                     {
                         return false;
+                    }
+
+                    // No sentinel thinks the master down, or fails it over (a master back within a second or two
+                    // may have been found down meanwhile: its failover is let run).
+                    foreach (var sentinel in _set.Sentinels)
+                    {
+                        var fields = (RedisResult[])(await sentinel.ExecuteAsync("SENTINEL", "MASTER", RedisReplicaSet.Service))!;
+                        var flags = Enumerable.Range(0, fields.Length / 2).Where(i => (string?)fields[2 * i] == "flags").Select(i => (string?)fields[(2 * i) + 1]).FirstOrDefault();
+                        if (flags != "master")
+                        {
+                            return false;
+                        }
                     }
 
                     foreach (var server in Servers)

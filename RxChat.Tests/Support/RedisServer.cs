@@ -17,6 +17,7 @@ internal sealed class RedisServer : IAsyncDisposable
     private readonly string[] _arguments;
     private readonly string _ready;
     private readonly bool _sentinel;
+    private readonly StringBuilder _log = new();
     private Process? _process;
     private ConnectionMultiplexer? _admin;
 
@@ -108,6 +109,18 @@ internal sealed class RedisServer : IAsyncDisposable
     /// </summary>
     public Task RestartAsync(params string[] extra) => RunAsync(extra);
 
+    /// <summary>What the server logged, every start of it (a sentinel's failovers, say).</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
     /// <summary>Whether its process runs now (stopped by SIGSTOP included).</summary>
     public bool IsRunning => _process is { HasExited: false };
 
@@ -165,6 +178,11 @@ internal sealed class RedisServer : IAsyncDisposable
                 lock (output)
                 {
                     output.AppendLine(line);
+                }
+
+                lock (_log)
+                {
+                    _log.AppendLine(line);
                 }
 
                 if (line.Contains(_ready, StringComparison.Ordinal))
