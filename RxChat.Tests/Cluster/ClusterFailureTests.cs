@@ -65,7 +65,7 @@ public class ClusterFailureTests
             room[1].WaitForEventAsync(RoomLog.ContactLostEvent, TimeSpan.FromSeconds(10)),
             room[1].WaitForEventAsync(RoomLog.FencedEvent, TimeSpan.FromSeconds(10)));
         await learned;
-        await using var again = await EnterWhenReadyAsync(room, 1, "again");
+        await using var again = await room.EnterWhenReadyAsync(1, "again");
 
         Assert.Multiple(async () =>
         {
@@ -179,8 +179,8 @@ public class ClusterFailureTests
         await room.Redis.KillAsync();
         await room.Redis.RestartAsync();
         var told = await Task.WhenAll(alice.ReadToEndAsync(), bob.ReadToEndAsync(), lurker.ReadToEndAsync());
-        await using var carol = await EnterWhenReadyAsync(room, 0, "carol");
-        await using var dan = await EnterWhenReadyAsync(room, 1, "dan");
+        await using var carol = await room.EnterWhenReadyAsync(0, "carol");
+        await using var dan = await room.EnterWhenReadyAsync(1, "dan");
         await carol.ReadUntilAsync("dan has arrived");
         await dan.SendAsync("a new room");
 
@@ -302,8 +302,8 @@ public class ClusterFailureTests
         await newcomer.SendAsync("frank");
         var heard = await Task.WhenAll(newcomer.ReadToEndAsync(), bob.ReadToEndAsync(), alice.ReadToEndAsync());
         room.Redis.Signal(SigCont);
-        await using var carol = await EnterWhenReadyAsync(room, 0, "carol");
-        await using var dan = await EnterWhenReadyAsync(room, 1, "dan");
+        await using var carol = await room.EnterWhenReadyAsync(0, "carol");
+        await using var dan = await room.EnterWhenReadyAsync(1, "dan");
         await carol.SendAsync("hello");
 
         Assert.Multiple(async () =>
@@ -353,27 +353,5 @@ public class ClusterFailureTests
         }
 
         return chat;
-    }
-
-    // Enters once the node is back in the room: until then a newcomer is told the room is unavailable.
-    private static async Task<LineClient> EnterWhenReadyAsync(Support.Cluster room, int node, string name)
-    {
-        using var deadline = new CancellationTokenSource(Support.Cluster.JoinTimeout);
-        while (true)
-        {
-            var joined = room[node].EventCount(RoomLog.JoinedEvent);
-            var client = await LineClient.ConnectAsync(room[node].EndPoint);
-            var first = await client.ReadLineAsync();
-            if (first == "What is your name?")
-            {
-                await client.SendAsync(name);
-                await client.ExpectAsync($"You are {name}");
-                await client.ReadLineAsync();
-                return client;
-            }
-
-            await client.DisposeAsync();
-            await room[node].WaitForEventAsync(RoomLog.JoinedEvent, Support.Cluster.JoinTimeout, joined + 1).WaitAsync(deadline.Token);
-        }
     }
 }
