@@ -437,6 +437,80 @@ public class SharedRoomLogTests
     }
 
     [Test]
+    public void Backlog_RedisAway_LinesPastItsCharactersAreRefused_TheSenderToldOnce_NobodyElseLosesAnything()
+    {
+        // The backlog is bounded in characters as well as in lines (a 4 KB line of escaped JSON can be 24 K characters):
+        // a bound of 50,000 characters here, reached by about fifty lines of a thousand.
+        var room = new VirtualRoom(nodeTimeout: TimeSpan.FromSeconds(20));
+        var a = room.AddNode();
+        var b = room.AddNode(bounds: SharedRoomLog.Bounds.Default with { WaitingChars = 50_000 });
+        room.Run(1);
+        var alice = a.Enter("alice");
+        var bob = b.Enter("bob");
+        var carol = b.Enter("carol");
+        room.Run(0.1);
+        room.Redis.Freeze();
+        for (var i = 0; i < 100; i++)
+        {
+            bob.Say(Long(i));
+        }
+
+        alice.Say("meanwhile");
+        room.Run(1);
+        room.Redis.Thaw();
+        room.Run(10);
+        bob.Say("after");
+        room.Run(1);
+
+        var taken = alice.Chat.Where(l => l.StartsWith("bob: ", StringComparison.Ordinal) && l != "bob: after").ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(bob.Received.Count(l => l == "error: slow down"), Is.EqualTo(1));
+            Assert.That(carol.Received, Has.None.EqualTo("error: slow down"), "told to the sender only");
+            Assert.That(taken, Has.Count.InRange(40, 50));
+            Assert.That(taken, Is.EqualTo(Enumerable.Range(0, taken.Count).Select(i => $"bob: {Long(i)}")), "the first ones, in order");
+            Assert.That(alice.Chat, Does.Contain("alice: meanwhile"));
+            Assert.That(alice.Chat[^1], Is.EqualTo("bob: after"), "his next line is taken again");
+            Assert.That(carol.Chat, Is.EqualTo(alice.Chat));
+            Assert.That(b.Room, Is.EqualTo(a.Room));
+            Assert.That(b.Logs.Count(RoomLog.BackloggedEvent), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Inbox_PublicationsPastTheBoundWhileTheLoopIsBusy_AreDropped_TheEntriesAreReadAllTheSame()
+    {
+        // alice's lines go one append each, so each is one publication to b, whose loop is busy for 0.6 s (within the
+        // node timeout): 300 publications, of which at most 50 may wait.
+        var room = new VirtualRoom();
+        var a = room.AddNode();
+        var b = room.AddNode(bounds: SharedRoomLog.Bounds.Default with { InboxPublications = 50 });
+        room.Run(1);
+        var alice = a.Enter("alice");
+        var bob = b.Enter("bob");
+        room.Run(0.1);
+        var published = 0;
+        using var counting = b.Store.Publications.Subscribe(_ => published++);
+        b.Loop.Busy = true;
+        SayMany(room, alice, 300, TimeSpan.FromMilliseconds(2));
+        var publishedWhileBusy = published;
+        b.Loop.Busy = false;
+        room.Run(1);
+        alice.Say("after");
+        room.Run(0.1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(publishedWhileBusy, Is.GreaterThanOrEqualTo(300), "one publication a line");
+            Assert.That(b.Loop.MostWaiting, Is.InRange(50, 55), "the bound's 50 publications, and the node's own few (ticks, answers)");
+            Assert.That(bob.Chat, Has.Count.EqualTo(301));
+            Assert.That(bob.Chat, Is.EqualTo(alice.Chat));
+            Assert.That(b.Room, Is.EqualTo(a.Room));
+            Assert.That(b.Logs.Count(RoomLog.LostEvent) + b.Logs.Count(RoomLog.ContactLostEvent), Is.Zero);
+        });
+    }
+
+    [Test]
     public void NodesComingAndGoing_TheStoreKeepsOnlyLiveMembers_AndTheFoldNoFencedNodes()
     {
         var (room, a) = OneNode();
@@ -634,6 +708,9 @@ public class SharedRoomLogTests
 
         Assert.That(condition(), Is.True, "the condition never held");
     }
+
+    // A line of a thousand characters, numbered.
+    private static string Long(int i) => $"{i:D3} {new string('x', 996)}";
 
     private static void SayMany(VirtualRoom room, VirtualRoom.Client client, int count, TimeSpan every)
     {

@@ -1,4 +1,6 @@
 using System.Reactive;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Reactive.Testing;
@@ -38,9 +40,13 @@ internal sealed class VirtualRoom
     };
 
     /// <summary>Starts a node now; it joins the room as virtual time runs.</summary>
-    public Node AddNode(ChatServerOptions? options = null)
+    /// <param name="options">The node's options; null: <see cref="Options"/>.</param>
+    /// <param name="bounds">What may wait on the node (<see cref="SharedRoomLog.Bounds"/>); null: the production bounds.</param>
+    /// <param name="random">The node's source of epochs and sequence number starts; null: one seeded by the node's rank.</param>
+    public Node AddNode(ChatServerOptions? options = null, SharedRoomLog.Bounds? bounds = null, Random? random = null)
     {
-        var node = new Node(this, options ?? Options, _seed++);
+        var seed = _seed++;
+        var node = new Node(this, options ?? Options, seed, bounds, random ?? new Random(seed));
         Nodes.Add(node);
         return node;
     }
@@ -68,11 +74,12 @@ internal sealed class VirtualRoom
         private readonly Subject<Unit> _shutdown = new();
         private long _lastId;
 
-        public Node(VirtualRoom room, ChatServerOptions options, int seed)
+        public Node(VirtualRoom room, ChatServerOptions options, int seed, SharedRoomLog.Bounds? bounds, Random random)
         {
             _room = room;
             Store = room.Redis.Connect($"node{seed}");
-            Log = new SharedRoomLog(options, Store, room.Scheduler, room.Scheduler, Logs, metrics: null, new Random(seed));
+            Loop = new Loop(room.Scheduler);
+            Log = new SharedRoomLog(options, Store, room.Scheduler, Loop, Logs, metrics: null, random, bounds);
             Events = room.Scheduler.CreateObserver<ServerEvent>();
             new Broadcaster(options, room.Scheduler, room.Scheduler, new Watched(Log, this)).Run(_arrivals, _lines, _departures, _shutdown).Subscribe(Events);
         }
@@ -80,6 +87,9 @@ internal sealed class VirtualRoom
         public ScriptedRedis.Connection Store { get; }
 
         public SharedRoomLog Log { get; }
+
+        /// <summary>The loop the node's log runs on: a test makes it busy.</summary>
+        public Loop Loop { get; }
 
         public RecordingLogger Logs { get; } = new(LogLevel.Debug);
 
@@ -129,6 +139,54 @@ internal sealed class VirtualRoom
         internal void Say(Client client, string line) => _lines.OnNext(new LineReceived(client.Id, line));
 
         internal void Leave(Client client, DisconnectReason reason) => _departures.OnNext(new ClientLeft(client.Id, reason));
+    }
+
+    /// <summary>
+    /// A node's loop: what is posted to it runs on the room's scheduler, unless the loop is <see cref="Busy"/> (an event
+    /// loop stuck in a long action); then it waits, in order, until the loop is free again. <see cref="MostWaiting"/>
+    /// is the most that waited at once: what the log's inbox held.
+    /// </summary>
+    internal sealed class Loop(IScheduler scheduler) : IScheduler
+    {
+        private readonly Queue<Action> _waiting = new();
+        private bool _busy;
+
+        public DateTimeOffset Now => scheduler.Now;
+
+        /// <summary>The loop is busy: what is posted waits. Set to false, what waited runs, in order.</summary>
+        public bool Busy
+        {
+            get => _busy;
+            set
+            {
+                _busy = value;
+                while (!_busy && _waiting.TryDequeue(out var action))
+                {
+                    scheduler.Schedule(action);
+                }
+            }
+        }
+
+        /// <summary>The most actions that waited at once while the loop was busy.</summary>
+        public int MostWaiting { get; private set; }
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action)
+        {
+            if (!_busy)
+            {
+                return scheduler.Schedule(state, (_, s) => action(this, s));
+            }
+
+            _waiting.Enqueue(() => action(this, state));
+            MostWaiting = Math.Max(MostWaiting, _waiting.Count);
+            return Disposable.Empty;
+        }
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            scheduler.Schedule(state, dueTime, (_, s) => Schedule(s, action));
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            scheduler.Schedule(state, dueTime, (_, s) => Schedule(s, action));
     }
 
     /// <summary>One connection on a node, with what it received.</summary>

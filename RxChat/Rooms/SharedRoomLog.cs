@@ -45,17 +45,8 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     private const int BatchSize = 256;
     private const int PageSize = 1000;
 
-    // Events that may wait for the store on this node, and their characters: past either, a line is refused and its
-    // sender told to slow down (a 4 KB line of escaped JSON can be 24 K characters).
-    private const int MaxWaiting = 65_536;
-    private const long MaxWaitingChars = 16L << 20;
-
-    // What may wait to be handled by the loop: lines (characters) and publications. Past them a line is refused as
-    // above, and a publication dropped (a hint: the entries are read all the same).
-    private const long MaxInboxChars = 16L << 20;
-    private const int MaxInboxPublications = 10_000;
-
     private readonly ChatServerOptions _options;
+    private readonly Bounds _bounds;
     private readonly IRoomStore _store;
     private readonly IScheduler _time;
     private readonly IScheduler _loop;
@@ -71,7 +62,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     // The loop's state: read and written on the loop only (the metrics' mirrors below excepted).
     private readonly Sequencer _sequencer = new();
     private readonly Pairing _pairing = new();
-    private readonly AppendQueue _queue = new(MaxWaiting, MaxWaitingChars, BatchSize);
+    private readonly AppendQueue _queue;
     private readonly Lobby _lobby = new();
     private readonly HashSet<long> _refused = [];       // newcomers turned away whose arrival is still on its way
     private readonly HashSet<ConnectionId> _slowedDown = []; // senders told to slow down since their last line taken
@@ -114,7 +105,8 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     /// <param name="logger">Where the log's messages go.</param>
     /// <param name="metrics">The room's instruments; null: none.</param>
     /// <param name="random">Epochs and sequence number starts; a seeded one in tests.</param>
-    public SharedRoomLog(ChatServerOptions options, IRoomStore store, IScheduler time, IScheduler loop, ILogger logger, ChatMetrics? metrics, Random? random = null)
+    /// <param name="bounds">What may wait on this node, in memory; null: <see cref="Bounds.Default"/> (smaller ones in tests).</param>
+    public SharedRoomLog(ChatServerOptions options, IRoomStore store, IScheduler time, IScheduler loop, ILogger logger, ChatMetrics? metrics, Random? random = null, Bounds? bounds = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -128,9 +120,37 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
         _logger = logger;
         _metrics = metrics;
         _random = random ?? Random.Shared;
+        _bounds = bounds ?? Bounds.Default;
+        _queue = new AppendQueue(_bounds.Waiting, _bounds.WaitingChars, BatchSize);
         _settings = RoomSettings.From(options);
         _where = options.Room;
         metrics?.WatchRoom(() => Volatile.Read(ref _lag), () => Volatile.Read(ref _liveNodes), () => Volatile.Read(ref _backlog), () => Volatile.Read(ref _waiting));
+    }
+
+    /// <summary>
+    /// What may wait on a node for the room, in memory (issue 17, finding 8): past a bound, a line is refused (its sender
+    /// told to slow down) or a publication dropped. <see cref="Default"/> in production; tests give smaller bounds, to
+    /// reach them without allocating hundreds of megabytes.
+    /// </summary>
+    /// <param name="Waiting">Events that may wait for the store (the backlog): past it, a line is refused.</param>
+    /// <param name="WaitingChars">
+    /// Characters of the payloads waiting for the store: past it, a line is refused (a 4 KB line of escaped JSON can
+    /// be 24 K characters, so the backlog is bounded in characters as well as in events).
+    /// </param>
+    /// <param name="InboxChars">
+    /// Characters of the lines waiting for the loop to take them (the node takes lines faster than the loop hands them
+    /// to the room): past it, a line is refused.
+    /// </param>
+    /// <param name="InboxPublications">
+    /// Publications waiting for the loop: past it, one is dropped (a hint: the entries are read all the same).
+    /// </param>
+    internal sealed record Bounds(int Waiting, long WaitingChars, long InboxChars, int InboxPublications)
+    {
+        /// <summary>
+        /// The production bounds: 65,536 events and 16 Mi characters waiting for the store; 16 Mi characters of lines
+        /// and 10,000 publications waiting for the loop.
+        /// </summary>
+        public static Bounds Default { get; } = new(65_536, 16L << 20, 16L << 20, 10_000);
     }
 
     private enum Phase
@@ -339,7 +359,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
         if (admitted is { Local: false, Event: LineReceived line })
         {
             var size = line.Line.Text.Length;
-            if (Interlocked.Add(ref _inboxChars, size) > MaxInboxChars)
+            if (Interlocked.Add(ref _inboxChars, size) > _bounds.InboxChars)
             {
                 Interlocked.Add(ref _inboxChars, -size);
                 Post(() => SlowDown(line.Id));
@@ -360,7 +380,7 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
     // A publication (any thread): a hint, dropped when too many wait (the entries are read all the same).
     private void OnPublicationPosted(Publication publication)
     {
-        if (Interlocked.Increment(ref _inboxPublications) > MaxInboxPublications)
+        if (Interlocked.Increment(ref _inboxPublications) > _bounds.InboxPublications)
         {
             Interlocked.Decrement(ref _inboxPublications);
             return;
