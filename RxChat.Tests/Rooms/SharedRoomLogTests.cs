@@ -478,6 +478,46 @@ public class SharedRoomLogTests
     }
 
     [Test]
+    public void Inbox_LinesPastItsCharactersWhileTheLoopIsBusy_AreRefused_TheSenderToldOnce_NobodyElseLosesAnything()
+    {
+        // The node takes lines faster than its loop hands them to the room: what waits for the loop is bounded in
+        // characters (20,000 here: twenty lines of a thousand are taken, the rest refused).
+        var room = new VirtualRoom();
+        var a = room.AddNode();
+        var b = room.AddNode(bounds: SharedRoomLog.Bounds.Default with { InboxChars = 20_000 });
+        room.Run(1);
+        var alice = a.Enter("alice");
+        var bob = b.Enter("bob");
+        var carol = b.Enter("carol");
+        room.Run(0.1);
+        b.Loop.Busy = true;
+        for (var i = 0; i < 100; i++)
+        {
+            bob.Say(Long(i));
+            room.Scheduler.AdvanceBy(TimeSpan.FromMilliseconds(1).Ticks);
+        }
+
+        alice.Say("meanwhile");
+        room.Run(0.1);
+        b.Loop.Busy = false;
+        room.Run(1);
+        bob.Say("after");
+        room.Run(0.1);
+
+        var taken = alice.Chat.Where(l => l.StartsWith("bob: ", StringComparison.Ordinal) && l != "bob: after").ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(bob.Received.Count(l => l == "error: slow down"), Is.EqualTo(1));
+            Assert.That(carol.Received, Has.None.EqualTo("error: slow down"), "told to the sender only");
+            Assert.That(taken, Is.EqualTo(Enumerable.Range(0, 20).Select(i => $"bob: {Long(i)}")), "the first twenty, in order");
+            Assert.That(alice.Chat, Does.Contain("alice: meanwhile"));
+            Assert.That(alice.Chat[^1], Is.EqualTo("bob: after"), "his next line is taken again");
+            Assert.That(carol.Chat, Is.EqualTo(alice.Chat));
+            Assert.That(b.Room, Is.EqualTo(a.Room));
+        });
+    }
+
+    [Test]
     public void Inbox_PublicationsPastTheBoundWhileTheLoopIsBusy_AreDropped_TheEntriesAreReadAllTheSame()
     {
         // alice's lines go one append each, so each is one publication to b, whose loop is busy for 0.6 s (within the

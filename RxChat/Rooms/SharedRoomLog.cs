@@ -362,7 +362,9 @@ internal sealed partial class SharedRoomLog : IRoomLog, IAsyncDisposable
             if (Interlocked.Add(ref _inboxChars, size) > _bounds.InboxChars)
             {
                 Interlocked.Add(ref _inboxChars, -size);
-                Post(() => SlowDown(line.Id));
+
+                // Under this node's number, as the room knows the connection (on the loop, where the number is read).
+                Post(() => SlowDown(Stamp(line).Id));
                 return;
             }
 
