@@ -448,9 +448,12 @@ internal sealed class ScriptedRedis(TestScheduler scheduler)
 
         public IObservable<JoinReply> Join(JoinRequest request) => Operation("join", () => redis.Join(request));
 
-        public IObservable<AppendReply> Append(AppendRequest request) => DropAppends
+        public IObservable<AppendReply> Append(AppendRequest request) => UnderWay(DropAppends
             ? Observable.Throw<AppendReply>(new RoomStoreException($"{name}: append lost on the way (scripted)")).DelaySubscription(redis.Timeout, redis.Scheduler)
-            : Operation("append", () => redis.Append(request), hold: HoldAppends);
+            : Operation("append", () => redis.Append(request), hold: HoldAppends));
+
+        /// <summary>This node's appends under way: sent, and neither answered nor given up by the node.</summary>
+        public int AppendsUnderWay { get; private set; }
 
         public IObservable<ReadReply> Read(ReadRequest request)
         {
@@ -475,6 +478,43 @@ internal sealed class ScriptedRedis(TestScheduler scheduler)
             _publications.OnCompleted();
             return ValueTask.CompletedTask;
         }
+
+        // Counts the operation under way from its subscription to its answer, or until the node gives it up.
+        private IObservable<T> UnderWay<T>(IObservable<T> operation) => Observable.Create<T>(observer =>
+        {
+            AppendsUnderWay++;
+            var over = false;
+            void End()
+            {
+                if (!over)
+                {
+                    over = true;
+                    AppendsUnderWay--;
+                }
+            }
+
+            var subscription = operation.Subscribe(
+                reply =>
+                {
+                    End();
+                    observer.OnNext(reply);
+                },
+                error =>
+                {
+                    End();
+                    observer.OnError(error);
+                },
+                () =>
+                {
+                    End();
+                    observer.OnCompleted();
+                });
+            return System.Reactive.Disposables.Disposable.Create(() =>
+            {
+                End();
+                subscription.Dispose();
+            });
+        });
 
         internal void Deliver(Publication publication)
         {
