@@ -365,6 +365,36 @@ public class SharedRoomLogTests
         });
     }
 
+    [Test]
+    public void Joining_ReadsFailInAQuietRoom_TheNodeTriesAgainAtItsHeartbeat_AndJoins()
+    {
+        // Nothing else prompts a read here: the room's only other node stopped, so no publication comes. The joining
+        // node itself must read again.
+        var (room, a) = OneNode();
+        var alice = a.Enter("alice");
+        room.Run(0.1);
+        alice.Say("before");
+        room.Run(0.1);
+        a.Stop();
+        room.Run(1);
+        var b = room.AddNode();
+        b.Store.FailReads = 3;
+        room.Run(3);
+        var bob = b.Enter("bob");
+        room.Run(0.1);
+        bob.Say("/history 1");
+        room.Run(0.1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.Store.FailReads, Is.Zero, "it read again after each of its three failed reads");
+            Assert.That(b.Log.Ready.IsCompleted, Is.True);
+            Assert.That(bob.Received.Take(3), Is.EqualTo(new[] { Prompt, "You are bob", "Current clients: bob" }));
+            Assert.That(bob.Received.Skip(3).FirstOrDefault(), Is.EqualTo("History: 1 lines"));
+            Assert.That(bob.Received.Skip(4).FirstOrDefault(), Does.EndWith("] alice: before"), "the room it joined is the room");
+        });
+    }
+
     // Finding 6: the tail kept was counted in entries; at a high rate a node that missed publications for a moment lost
     // the room.
     [Test]
