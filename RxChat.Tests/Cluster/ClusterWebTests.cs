@@ -7,7 +7,8 @@ namespace RxChat.Tests.Cluster;
 
 /// <summary>
 /// The web door of nodes of one room on a real redis-server (PROTOCOL.md, Doors and Rooms across nodes): a browser's
-/// WebSocket on one node and a netcat user on another chat as on one server; a node's <c>/healthz</c> says 503 until
+/// WebSocket on one node and a netcat user on another chat as on one server, and so do two pages in a real headless
+/// browser, each on its own node; a node's <c>/healthz</c> says 503 until
 /// it serves the room, which a load balancer's readiness check relies on.
 /// </summary>
 [CancelAfter(120_000)]
@@ -39,6 +40,48 @@ public class ClusterWebTests
             Assert.That(await dave.ReadLinesAsync(2), Is.EqualTo(new[] { "carol: hello from the browser", "bob: hello from nc" }));
             Assert.That(carolHeard, Is.EqualTo(new[] { "carol: hello from the browser", "bob: hello from nc" }));
             Assert.That(await carol.ReadLineAsync(), Is.EqualTo("Current clients: carol, bob, dave"), "/who lists every node's clients");
+        });
+    }
+
+    [Test]
+    [Category(Needs.Browser)]
+    public async Task TwoPagesOnTwoNodesAndALineClient_ChatInOneRoom()
+    {
+        await using var room = await Support.Cluster.StartAsync(nodes: 2, extra: ["--http-port", "0"]);
+        var webA = await room[0].ListeningHttpAsync(TimeSpan.FromSeconds(10));
+        var webB = await room[1].ListeningHttpAsync(TimeSpan.FromSeconds(10));
+        using var browser = Browser.Start();
+        var ann = browser.Open(new Uri($"http://{webA.Authority}/"));
+        browser.WaitFor("What is your name?");
+        browser.Say("ann");
+        browser.WaitFor("Current clients: ann");
+        var ben = browser.OpenWindow(new Uri($"http://{webB.Authority}/"));
+        browser.WaitFor("What is your name?");
+        browser.Say("ben");
+        browser.WaitFor("Current clients: ann, ben");
+        await using var cy = await room.EnterAsync(1, "cy");
+
+        browser.In(ann).WaitFor("cy has arrived");
+        browser.Say("hello from node A's page");
+        await cy.ExpectAsync("ann: hello from node A's page");
+        await cy.SendAsync("hi from nc on node B");
+        browser.In(ben).WaitFor("cy: hi from nc on node B");
+        browser.Say("/who");
+        var benSaw = browser.WaitFor("Current clients: ann, ben, cy");
+        var annSaw = browser.In(ann).WaitFor("cy: hi from nc on node B");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(benSaw, Is.EqualTo(new[]
+            {
+                "What is your name?", "You are ben", "Current clients: ann, ben", "cy has arrived", "ann: hello from node A's page",
+                "cy: hi from nc on node B", "Current clients: ann, ben, cy",
+            }));
+            Assert.That(annSaw, Is.EqualTo(new[]
+            {
+                "What is your name?", "You are ann", "Current clients: ann", "ben has arrived", "cy has arrived",
+                "ann: hello from node A's page", "cy: hi from nc on node B",
+            }));
         });
     }
 
