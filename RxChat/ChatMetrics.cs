@@ -70,6 +70,21 @@ public sealed class ChatMetrics : IDisposable
 
     internal Counter<long> FailoversFollowed { get; }
 
+    /// <summary>
+    /// Records a zero on each instrument that has no tags, so that an exporter lists it from the start (OpenTelemetry's
+    /// Prometheus exporter lists an instrument only once it has a measurement, and a dashboard or a "metric absent"
+    /// alert needs the series before the first connection). Called once the server listens.
+    /// </summary>
+    internal void Started()
+    {
+        _connections.Add(0);
+        _clients.Add(0);
+        _accepted.Add(0);
+        LinesReceived.Add(0);
+        LinesDelivered.Add(0);
+        LinesDropped.Add(0);
+    }
+
     /// <summary>Publishes the room's lag, its live nodes, this node's backlog and lobby, read when the meter is collected.</summary>
     internal void WatchRoom(Func<long> lag, Func<int> nodes, Func<int> backlog, Func<int> lobby)
     {

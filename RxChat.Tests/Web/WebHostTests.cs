@@ -125,6 +125,30 @@ public partial class WebHostTests
         });
     }
 
+    [Test]
+    public async Task Metrics_BeforeAnyConnection_ListTheServersInstrumentsAtZero()
+    {
+        // An operator's dashboard and its "metric absent" alerts need the series from the start, not from the first
+        // connection (found by a new user's trial: only target_info until then).
+        await using var host = await HostProcess.StartAsync(["--port", "0", "--http-port", "0"]);
+        var web = await host.ListeningHttpAsync(TimeSpan.FromSeconds(10));
+        using var http = new HttpClient();
+
+        var (text, _) = await ScrapeAsync(http, web);
+
+        Assert.Multiple(() =>
+        {
+            foreach (var name in new[]
+            {
+                "rxchat_connections", "rxchat_clients", "rxchat_connections_accepted_total", "rxchat_lines_received_total",
+                "rxchat_lines_delivered_total", "rxchat_lines_dropped_total",
+            })
+            {
+                Assert.That(Value(text, name), Is.Zero, name);
+            }
+        });
+    }
+
     private static async Task<(string Text, string ContentType)> ScrapeAsync(HttpClient http, Uri web)
     {
         using var response = await http.GetAsync(new Uri(web, "/metrics"));

@@ -94,6 +94,7 @@ public sealed class ChatServer : IAsyncDisposable
                     door.Listen();
                 }
 
+                _metrics.Started();
                 HostingLog.Listening(logger, EndPoint, Redacted(options));
                 if (_tlsDoor is not null)
                 {
